@@ -8,6 +8,10 @@ from config import views
 
 api_v1 = [
     path("", include("accounts.api.urls")),
+    path("", include("vendors.api.urls")),
+    path("", include("resources.api.urls")),
+    path("", include("bookings.api.urls")),
+    path("", include("notifications.api.urls")),
 ]
 
 urlpatterns = [

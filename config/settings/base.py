@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "vendors",
     "resources",
     "bookings",
+    "notifications",
 ]
 
 MIDDLEWARE = [
