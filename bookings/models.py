@@ -72,7 +72,7 @@ class Booking(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.resource} {self.start:%Y-%m-%d %H:%M} ×{self.quantity} ({self.status})"
+        return f"{self.resource} {self.start:%Y-%m-%d %H:%M} x{self.quantity} ({self.status})"
 
     @property
     def is_active(self) -> bool:

@@ -36,4 +36,4 @@ def emit(
     ``data`` is the JSON snapshot of the object (what a webhook receiver gets as ``data``).
     Placeholder until the notifications issue lands: a no-op that keeps the call sites honest.
     """
-    return None
+    del event_type, vendor_id, data, booking_id

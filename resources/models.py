@@ -181,4 +181,4 @@ class ScheduleException(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.start:%Y-%m-%d %H:%M}–{self.end:%Y-%m-%d %H:%M}"
+        return f"{self.kind} {self.start:%Y-%m-%d %H:%M}-{self.end:%Y-%m-%d %H:%M}"
