@@ -22,7 +22,8 @@ def problem_body(*, status: int, code: str, detail: str, title: str | None = Non
         "detail": detail,
         "code": code,
     }
-    body.update({key: value for key, value in extra.items() if value is not None})
+    # Extras never overwrite the RFC 9457 members.
+    body.update({key: value for key, value in extra.items() if value is not None and key not in body})
     return body
 
 

@@ -13,8 +13,9 @@ from tests.factories import UserFactory
 
 @pytest.fixture(autouse=True)
 def _clean_cache():
-    """Each test starts with an empty cache (throttle counters, availability)."""
-    cache.clear()
+    """Each test starts with an empty cache (throttle counters, availability). Only this
+    run's keys (its KEY_PREFIX) are deleted, so concurrent runs do not disturb each other."""
+    cache.delete_pattern("*")
 
 
 @pytest.fixture

@@ -74,7 +74,7 @@ def next_status(current: BookingStatus, action: BookingAction) -> BookingStatus:
     except KeyError:
         raise InvalidTransition(
             detail=f"cannot {action} a {current} booking",
-            extra={"status": str(current), "action": str(action)},
+            extra={"current_status": str(current), "action": str(action)},
         ) from None
 
 

@@ -210,8 +210,12 @@ CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 100
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A producer facing a dead broker gives up fast (the outbox relay covers it) instead of hanging a request.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2}
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
+# Queues, routes, retry defaults and the beat schedule are code: config/celery.py.
 
 # --- Email ----------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -219,6 +223,27 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Allot <no-reply@allot.local>
 
 # --- Allot ----------------------------------------------------------------------------
 ALLOT_WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("ALLOT_WEBHOOK_ALLOW_PRIVATE_TARGETS", False)
+
+# --- Allot: jobs, outbox, notifications, webhooks (notifications/README.md) -----------
+ALLOT_OUTBOX_RELAY_GRACE_SECONDS = 5  # the relay leaves younger rows to the on-commit enqueue
+ALLOT_OUTBOX_REDISPATCH_SECONDS = 300  # re-enqueue a dispatched but unprocessed event after this
+ALLOT_OUTBOX_MAX_ATTEMPTS = 10  # then the relay stops retrying it (logged; visible in the admin)
+ALLOT_OUTBOX_RETENTION_DAYS = env_int("ALLOT_OUTBOX_RETENTION_DAYS", 14)
+ALLOT_IDEMPOTENCY_RETENTION_HOURS = env_int("ALLOT_IDEMPOTENCY_RETENTION_HOURS", 48)  # never below 24
+ALLOT_EMAIL_TIMEOUT_SECONDS = 10
+ALLOT_EMAIL_MAX_ATTEMPTS = 5
+ALLOT_EMAIL_RETRY_BASE_SECONDS = 60
+ALLOT_EMAIL_RETRY_MAX_SECONDS = 3600
+ALLOT_NOTIFICATION_LEASE_SECONDS = 300  # > send_notification's hard time limit
+ALLOT_NOTIFICATION_REDISPATCH_SECONDS = 300
+ALLOT_WEBHOOK_CONNECT_TIMEOUT_SECONDS = 3
+ALLOT_WEBHOOK_READ_TIMEOUT_SECONDS = 5
+ALLOT_WEBHOOK_MAX_ATTEMPTS = env_int("ALLOT_WEBHOOK_MAX_ATTEMPTS", 8)
+ALLOT_WEBHOOK_RETRY_BASE_SECONDS = 30  # 30 s, 1 min, 2 min … (+ up to 25 % jitter)
+ALLOT_WEBHOOK_RETRY_MAX_SECONDS = 6 * 3600
+ALLOT_WEBHOOK_LEASE_SECONDS = 120  # > deliver_webhook's hard time limit
+ALLOT_WEBHOOK_REDISPATCH_SECONDS = 300
+ALLOT_WEBHOOK_MAX_ENDPOINTS = 10  # per vendor
 
 # --- Logging: JSON lines with the request id ------------------------------------------
 LOG_LEVEL = env_str("ALLOT_LOG_LEVEL", "INFO")

@@ -1,12 +1,20 @@
 """Tests: real PostgreSQL (test database created per run) and a separate Redis DB index."""
 
 import os
+import sys
 
 from config.settings.base import *
-from config.settings.base import CACHES, REDIS_URL, REST_FRAMEWORK
+from config.settings.base import CACHES, DATABASES, REDIS_URL, REST_FRAMEWORK
 from config.settings.env import env_str, redis_url_with_db
 
 DEBUG = False
+
+# A test database per run (so concurrent runs on one machine never collide); with
+# ``--reuse-db`` a stable name so it really is reused.
+_reuse = "--reuse-db" in sys.argv
+DATABASES["default"]["TEST"] = {
+    "NAME": env_str("ALLOT_TEST_DB_NAME", "test_allot" if _reuse else f"test_allot_{os.getpid()}"),
+}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; Argon2 tested explicitly
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 ALLOT_WEBHOOK_ALLOW_PRIVATE_TARGETS = True

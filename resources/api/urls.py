@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list = []
+from resources.api.views import ResourceTypeViewSet, ResourceViewSet
+
+router = SimpleRouter(trailing_slash=False)
+router.register("resource-types", ResourceTypeViewSet, basename="resource-type")
+router.register("resources", ResourceViewSet, basename="resource")
+
+urlpatterns = router.urls

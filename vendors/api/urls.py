@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list = []
+from vendors.api.views import VendorViewSet
+
+router = SimpleRouter(trailing_slash=False)
+router.register("vendors", VendorViewSet, basename="vendor")
+
+urlpatterns = router.urls

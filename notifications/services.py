@@ -1,0 +1,287 @@
+"""Outbox processing, email notifications (record, then send), reminders and housekeeping.
+
+Email exactly-once: every email is first *recorded* (subject and body rendered) in a
+``SentNotification`` row whose unique constraint is the dedupe key — (event, recipient,
+kind), or (booking, recipient, kind) for reminders — so however often an event is
+processed there is one row per email. Sending then claims the row with a compare-and-set
+on ``attempts`` (exactly one of two racing workers wins), sends outside any transaction
+and marks it ``sent``. A failed send goes back to ``pending`` with a backoff and is
+retried by ``notifications_dispatch_due``. The one window left is a worker dying after
+the mail server accepted the message and before ``sent`` was written: the row's lease
+(``next_attempt_at``) passes and it is sent again. So: exactly once normally, at most one
+duplicate after a crash, never lost.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Iterable
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.db import models, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from notifications import emails
+from notifications.models import DeliveryStatus, NotificationStatus, OutboxEvent, SentNotification
+from notifications.outbox import BOOKING_REMINDER
+from notifications.queueing import enqueue
+from notifications.retries import backoff_seconds, claim_due, setting_seconds
+from notifications.webhooks import webhook_deliveries_record
+
+logger = logging.getLogger("allot.notifications")
+
+_OPEN = (NotificationStatus.PENDING, NotificationStatus.SENDING)
+
+
+# --- The outbox ------------------------------------------------------------------------
+
+
+def outbox_process_event(*, event_id: uuid.UUID, now: dt.datetime | None = None) -> bool:
+    """Fan one event out into email records and webhook deliveries; True if this call did it.
+
+    Safe to run any number of times, concurrently too: the first run records everything and
+    sets ``processed_at``; later runs find it set and do nothing.
+    """
+    now = now or timezone.now()
+    # Counted in its own statement, so an event that fails every time (a poison event) shows
+    # its attempts and the relay eventually stops retrying it.
+    if not OutboxEvent.objects.filter(pk=event_id, processed_at__isnull=True).update(attempts=F("attempts") + 1):
+        return False
+    with transaction.atomic():
+        # The row lock serialises two workers handed the same event: the second waits here,
+        # then sees processed_at and leaves.
+        event = OutboxEvent.objects.select_for_update().filter(pk=event_id, processed_at__isnull=True).first()
+        if event is None:
+            return False
+        notification_ids = _record_event_notifications(event, now=now)
+        delivery_ids = webhook_deliveries_record(event=event, now=now)
+        event.processed_at = now
+        event.save(update_fields=["processed_at"])
+        transaction.on_commit(partial(_dispatch_new, notification_ids, delivery_ids), robust=True)
+    return True
+
+
+def _record_event_notifications(event: OutboxEvent, *, now: dt.datetime) -> list[int]:
+    planned = emails.plan(kind=event.event_type, vendor_id=event.vendor_id, data=event.data)
+    retry_at = now + setting_seconds("ALLOT_NOTIFICATION_REDISPATCH_SECONDS")
+    rows = [
+        SentNotification(
+            event=event,
+            booking_id=event.booking_id,
+            kind=event.event_type,
+            recipient=email.recipient,
+            subject=email.subject,
+            body=email.body,
+            next_attempt_at=retry_at,
+        )
+        for email in planned
+    ]
+    # ON CONFLICT DO NOTHING: the unique constraint, not this code, decides "already recorded".
+    SentNotification.objects.bulk_create(rows, ignore_conflicts=True)
+    fresh = SentNotification.objects.filter(event=event, status=NotificationStatus.PENDING, attempts=0)
+    return list(fresh.values_list("id", flat=True))
+
+
+def _dispatch_new(notification_ids: Iterable[int], delivery_ids: Iterable[uuid.UUID]) -> None:
+    """After commit: hand the new rows to their queues. A failed publish is left to the sweepers."""
+    from notifications.tasks import deliver_webhook, send_notification
+
+    for notification_id in notification_ids:
+        enqueue(send_notification, notification_id, 0)
+    for delivery_id in delivery_ids:
+        enqueue(deliver_webhook, str(delivery_id), 0)
+
+
+def outbox_relay(*, now: dt.datetime | None = None, batch_size: int = 100, max_batches: int = 20) -> int:
+    """Enqueue committed events that were never handed to the broker (or long ago); returns how many.
+
+    The backstop for an outage at commit time: such rows keep ``dispatched_at`` NULL. Rows are
+    claimed with ``FOR UPDATE SKIP LOCKED`` so two relays split the work instead of doubling it.
+    """
+    from notifications.tasks import process_outbox_event
+
+    now = now or timezone.now()
+    # The grace period leaves the on-commit enqueue its chance first.
+    created_before = now - setting_seconds("ALLOT_OUTBOX_RELAY_GRACE_SECONDS")
+    dispatched_before = now - setting_seconds("ALLOT_OUTBOX_REDISPATCH_SECONDS")
+    relayed = 0
+    for _ in range(max_batches):
+        with transaction.atomic():
+            candidates = (
+                OutboxEvent.objects.select_for_update(skip_locked=True)
+                .filter(processed_at__isnull=True, created_at__lte=created_before)
+                .filter(attempts__lt=settings.ALLOT_OUTBOX_MAX_ATTEMPTS)
+                .filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lte=dispatched_before))
+                .order_by("created_at")
+            )
+            ids = list(candidates.values_list("id", flat=True)[:batch_size])
+            OutboxEvent.objects.filter(id__in=ids).update(dispatched_at=now)
+        # Published after the claim committed: no broker I/O while holding row locks.
+        failed = [event_id for event_id in ids if not enqueue(process_outbox_event, str(event_id))]
+        if failed:  # broker down: un-claim and stop; the next run tries again
+            OutboxEvent.objects.filter(id__in=failed).update(dispatched_at=None)
+            return relayed + len(ids) - len(failed)
+        relayed += len(ids)
+        if len(ids) < batch_size:
+            break
+    return relayed
+
+
+# --- Email -----------------------------------------------------------------------------
+
+
+def notification_send(*, notification_id: int, expected_attempts: int, now: dt.datetime | None = None) -> bool:
+    """Send one recorded email if it is still due; True if this call sent it."""
+    now = now or timezone.now()
+    max_attempts = settings.ALLOT_EMAIL_MAX_ATTEMPTS
+    # Compare-and-set claim: of two workers handed the same row (a duplicate message, a sweep
+    # racing the first dispatch), exactly one moves attempts from N to N+1 and sends. The
+    # lease in next_attempt_at lets a sweep take over if this worker dies mid-send.
+    claimed = SentNotification.objects.filter(
+        pk=notification_id, status__in=_OPEN, attempts=expected_attempts, attempts__lt=max_attempts
+    ).update(
+        status=NotificationStatus.SENDING,
+        attempts=F("attempts") + 1,
+        next_attempt_at=now + setting_seconds("ALLOT_NOTIFICATION_LEASE_SECONDS"),
+    )
+    if not claimed:
+        return False
+    notification = SentNotification.objects.get(pk=notification_id)
+    mine = SentNotification.objects.filter(pk=notification_id, attempts=notification.attempts)
+    try:
+        _send_email(notification)
+    except Exception as exc:  # noqa: BLE001 - any failure of the mail backend is a retryable send failure
+        logger.warning("email %s to %s failed: %r", notification.pk, notification.recipient, exc)
+        mine.update(**_failure_fields(notification.attempts, max_attempts, now, exc))
+        return False
+    mine.update(status=NotificationStatus.SENT, sent_at=timezone.now(), next_attempt_at=None, last_error="")
+    return True
+
+
+def _failure_fields(attempts: int, max_attempts: int, now: dt.datetime, exc: Exception) -> dict[str, Any]:
+    error = f"{type(exc).__name__}: {exc}"[:500]
+    if attempts >= max_attempts:
+        return {"status": NotificationStatus.FAILED, "next_attempt_at": None, "last_error": error}
+    delay = backoff_seconds(
+        attempts,
+        base_seconds=settings.ALLOT_EMAIL_RETRY_BASE_SECONDS,
+        max_seconds=settings.ALLOT_EMAIL_RETRY_MAX_SECONDS,
+    )
+    return {
+        "status": NotificationStatus.PENDING,
+        "next_attempt_at": now + dt.timedelta(seconds=delay),
+        "last_error": error,
+    }
+
+
+def _send_email(notification: SentNotification) -> None:
+    connection = get_connection(timeout=settings.ALLOT_EMAIL_TIMEOUT_SECONDS)
+    message = EmailMessage(
+        subject=notification.subject,
+        body=notification.body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[notification.recipient],
+        headers={"X-Allot-Notification": str(notification.pk), "X-Allot-Kind": notification.kind},
+        connection=connection,
+    )
+    message.send(fail_silently=False)
+
+
+def notifications_dispatch_due(*, now: dt.datetime | None = None, batch_size: int = 200) -> int:
+    """Re-enqueue emails whose retry time or send lease has passed; give up on exhausted ones."""
+    from notifications.tasks import send_notification
+
+    now = now or timezone.now()
+    max_attempts = settings.ALLOT_EMAIL_MAX_ATTEMPTS
+    due = claim_due(
+        SentNotification.objects.filter(status__in=_OPEN, next_attempt_at__lte=now).order_by("next_attempt_at"),
+        time_field="next_attempt_at",
+        retry_at=now + setting_seconds("ALLOT_NOTIFICATION_REDISPATCH_SECONDS"),
+        batch_size=batch_size,
+        max_attempts=max_attempts,
+        failed={"status": NotificationStatus.FAILED, "next_attempt_at": None},
+    )
+    for notification_id, attempts in due:
+        enqueue(send_notification, notification_id, attempts)
+    return len(due)
+
+
+def notification_send_reminder(*, booking_data: dict[str, Any], now: dt.datetime | None = None) -> bool:
+    """Record and send the ``booking.reminder`` email for one booking, once ever.
+
+    ``booking_data`` is ``notifications.payloads.booking_data(booking)``. Returns True if
+    this call recorded the reminder (it is sent right after commit), False if the booking
+    already had one. Safe to call from overlapping sweeps: the unique constraint on
+    (booking, recipient, kind) decides.
+    """
+    from notifications.tasks import send_notification
+
+    now = now or timezone.now()
+    booking_id = uuid.UUID(str(booking_data["id"]))
+    created_ids: list[int] = []
+    with transaction.atomic():
+        for email in emails.plan(kind=BOOKING_REMINDER, vendor_id=None, data=booking_data):
+            row, created = SentNotification.objects.get_or_create(
+                event=None,
+                kind=BOOKING_REMINDER,
+                booking_id=booking_id,
+                recipient=email.recipient,
+                defaults={
+                    "subject": email.subject,
+                    "body": email.body,
+                    "next_attempt_at": now + setting_seconds("ALLOT_NOTIFICATION_REDISPATCH_SECONDS"),
+                },
+            )
+            if created:
+                created_ids.append(row.pk)
+        for notification_id in created_ids:
+            transaction.on_commit(partial(enqueue, send_notification, notification_id, 0), robust=True)
+    return bool(created_ids)
+
+
+# --- Housekeeping ----------------------------------------------------------------------
+
+
+def _delete_in_batches(queryset: models.QuerySet[Any], *, batch_size: int = 1000) -> int:
+    """Delete in short transactions so a large purge never holds long locks."""
+    deleted = 0
+    while True:
+        ids = list(queryset.values_list("pk", flat=True)[:batch_size])
+        if not ids:
+            return deleted
+        queryset.model._default_manager.filter(pk__in=ids).delete()
+        deleted += len(ids)
+
+
+def records_purge(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Delete old idempotency keys, processed outbox events (with their emails and deliveries) and reminders."""
+    from bookings.models import IdempotencyRecord
+
+    now = now or timezone.now()
+    # A replayed request must find its key for at least a day, whatever the setting says.
+    idempotency_hours = max(24, int(settings.ALLOT_IDEMPOTENCY_RETENTION_HOURS))
+    outbox_cutoff = now - dt.timedelta(days=int(settings.ALLOT_OUTBOX_RETENTION_DAYS))
+    old_events = (
+        OutboxEvent.objects.filter(processed_at__lt=outbox_cutoff)
+        .exclude(webhook_deliveries__status=DeliveryStatus.PENDING)
+        .exclude(notifications__status__in=_OPEN)
+    )
+    counts = {
+        "idempotency_records": _delete_in_batches(
+            IdempotencyRecord.objects.filter(created_at__lt=now - dt.timedelta(hours=idempotency_hours))
+        ),
+        "outbox_events": _delete_in_batches(old_events),
+        "reminders": _delete_in_batches(
+            SentNotification.objects.filter(event__isnull=True, created_at__lt=outbox_cutoff).exclude(status__in=_OPEN)
+        ),
+    }
+    stuck = OutboxEvent.objects.filter(processed_at__isnull=True, attempts__gte=settings.ALLOT_OUTBOX_MAX_ATTEMPTS)
+    if stuck_count := stuck.count():
+        logger.error("%d outbox events exhausted their processing attempts; see the admin", stuck_count)
+    return counts
