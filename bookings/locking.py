@@ -41,7 +41,8 @@ def lock_resource(resource_id: uuid.UUID) -> Resource:
     _require_transaction()
     _set_lock_timeout()
     try:
-        resource = Resource.objects.select_for_update(of=("self",)).select_related("vendor").filter(pk=resource_id).first()
+        locked = Resource.objects.select_for_update(of=("self",)).select_related("vendor")
+        resource = locked.filter(pk=resource_id).first()
     except OperationalError as exc:
         if is_lock_timeout(exc):
             raise SlotUnavailable("The resource is busy; try again.", retry_after=1) from exc

@@ -9,6 +9,7 @@ hours for the page it returns. ``quantity`` alone keeps resources with that many
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,6 +26,14 @@ MAX_SEARCH_WINDOW = timedelta(days=62)
 MAX_QUERY_LENGTH = 100
 
 
+_SPACE_FOR_PLUS = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d+)?)?) (\d\d:?\d\d)$")
+
+
+def restore_offset_plus(text: str) -> str:
+    """An unencoded "+" in a query string arrives as a space ("…T09:00:00 01:00"); put it back."""
+    return _SPACE_FOR_PLUS.sub(r"\1+\2", text)
+
+
 class AwareDateTimeFormField(forms.Field):
     """ISO 8601 with an explicit offset; naive datetimes are refused (API.md)."""
 
@@ -36,12 +45,10 @@ class AwareDateTimeFormField(forms.Field):
     def to_python(self, value: Any) -> datetime | None:
         if value in self.empty_values:
             return None
-        text = str(value).strip()
+        text = str(value)
         if len(text) > 64:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        # An unencoded "+" in a query string arrives as a space: "…T09:00:00 01:00".
-        if len(text) > 19 and text[-6] == " ":
-            text = f"{text[:-6]}+{text[-5:]}"
+        text = restore_offset_plus(text)
         try:
             parsed = datetime.fromisoformat(text)
         except ValueError:

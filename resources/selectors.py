@@ -258,10 +258,14 @@ def resources_with_free_units(queryset: QuerySet[Resource], *, period: Period, q
     That predicate is exactly the GiST index behind the exclusion constraint
     (``resource_id =, unit, blocked &&`` where ``is_active``), so each probe touches only
     the allocations that overlap the period, not the resource's history. The outer query
-    keeps ``capacity - busy >= quantity`` and is paginated, so PostgreSQL stops after one
-    page of matches: the cost grows with the page size (and the allocations overlapping the
-    period per resource), not with the number of resources in the catalog. Opening hours
-    are checked afterwards in Python on that page only (``resources_open_for``).
+    keeps ``capacity - busy >= quantity`` and is paginated, so PostgreSQL walks the catalog
+    in page order (an index on the ordering) and stops after one page of matches: the work
+    is one index probe per resource examined, each bounded by the allocations overlapping
+    the period, and a constant number of queries whatever the catalog size. The worst case
+    (almost everything booked) examines every candidate, still one index probe each and
+    no rows shipped to Python. Opening hours and notice are checked afterwards in Python
+    for that page only (``resources_open_for``: two more queries), so a page may come back
+    shorter than ``page_size``; ``next`` still continues after it.
     """
     blocked_from = ExpressionWrapper(Value(period.start) - _minutes_of("buffer_before_minutes"), DateTimeField())
     blocked_to = ExpressionWrapper(Value(period.end) + _minutes_of("buffer_after_minutes"), DateTimeField())
@@ -274,7 +278,8 @@ def resources_with_free_units(queryset: QuerySet[Resource], *, period: Period, q
         .annotate(units=Count("unit", distinct=True))
         .values("units")
     )
-    return queryset.annotate(busy_units=Coalesce(Subquery(busy_units, output_field=IntegerField()), Value(0))).filter(
+    # alias, not annotate: the subquery runs once per row, in the WHERE clause only.
+    return queryset.alias(busy_units=Coalesce(Subquery(busy_units, output_field=IntegerField()), Value(0))).filter(
         capacity__gte=F("busy_units") + quantity
     )
 

@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
+from bookings.domain.policy import DEFAULT_GRANULARITY_MINUTES  # when a range resource sets none
 from bookings.selectors import MAX_BUFFER
 from common.errors import InvalidInput
 from common.validators import validate_timezone
@@ -27,7 +28,6 @@ FieldErrors = dict[str, Any]
 
 MAX_BUFFER_MINUTES = int(MAX_BUFFER.total_seconds() // 60)  # 1440: availability reads look this far around
 MINUTES_PER_DAY = 24 * 60
-DEFAULT_GRANULARITY_MINUTES = 15  # what the domain uses when a range resource sets none
 
 # (minimum, maximum) of every integer policy field.
 INT_LIMITS: dict[str, tuple[int, int]] = {

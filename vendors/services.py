@@ -19,7 +19,7 @@ from django.utils.text import slugify
 
 from accounts.models import User
 from common.errors import Conflict, InvalidInput, NotFound
-from notifications import outbox
+from notifications import outbox, payloads
 from vendors.models import Membership, MembershipRole, Vendor, VendorStatus, VendorStatusEvent
 
 
@@ -63,27 +63,6 @@ TRANSITIONS: dict[str, tuple[str, str, str | None]] = {
 _SLUG_MAX = Vendor._meta.get_field("slug").max_length or 140
 _SLUG_SUFFIX_ROOM = 8  # "-" plus up to 7 digits
 _SLUG_ATTEMPTS = 5
-
-
-def vendor_snapshot(vendor: Vendor) -> dict[str, Any]:
-    """The vendor as JSON-ready data: what outbox events and webhook receivers get.
-
-    ``reason`` is why it reached its current status (the same text as ``status_reason``).
-    """
-    return {
-        "id": str(vendor.pk),
-        "name": vendor.name,
-        "slug": vendor.slug,
-        "category": vendor.category,
-        "timezone": vendor.timezone,
-        "description": vendor.description,
-        "contact_email": vendor.contact_email,
-        "status": vendor.status,
-        "reason": vendor.status_reason,
-        "status_reason": vendor.status_reason,
-        "status_changed_at": vendor.status_changed_at.isoformat() if vendor.status_changed_at else None,
-        "created_at": vendor.created_at.isoformat() if vendor.created_at else None,
-    }
 
 
 def _now() -> datetime:
@@ -224,7 +203,8 @@ def _transition(*, vendor: Vendor, actor: User | None, reason: str, action: str)
         )
         vendor.refresh_from_db()
         if event_type is not None:
-            outbox.emit(event_type=event_type, vendor_id=vendor.pk, data=vendor_snapshot(vendor))
+            data = dict(payloads.vendor_data(vendor, reason=reason))
+            outbox.emit(event_type=event_type, vendor_id=vendor.pk, data=data)
     return vendor
 
 

@@ -198,6 +198,15 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # One name per choice set, so clients get stable enum types.
+    "ENUM_NAME_OVERRIDES": {
+        "BookingStatusEnum": "bookings.models.BookingStatus",
+        "VendorStatusEnum": "vendors.models.VendorStatus",
+        "MembershipRoleEnum": "vendors.models.MembershipRole",
+        "BookingModeEnum": "resources.models.BookingMode",
+        "PriceUnitEnum": "resources.models.PriceUnit",
+        "ExceptionKindEnum": "resources.models.ExceptionKind",
+    },
 }
 
 # --- Celery ---------------------------------------------------------------------------
@@ -244,6 +253,7 @@ ALLOT_WEBHOOK_RETRY_MAX_SECONDS = 6 * 3600
 ALLOT_WEBHOOK_LEASE_SECONDS = 120  # > deliver_webhook's hard time limit
 ALLOT_WEBHOOK_REDISPATCH_SECONDS = 300
 ALLOT_WEBHOOK_MAX_ENDPOINTS = 10  # per vendor
+ALLOT_REMINDER_LEAD_MINUTES = env_int("ALLOT_REMINDER_LEAD_MINUTES", 24 * 60)  # bookings.tasks.send_reminders
 
 # --- Logging: JSON lines with the request id ------------------------------------------
 LOG_LEVEL = env_str("ALLOT_LOG_LEVEL", "INFO")

@@ -40,6 +40,7 @@ def require_webhook_manager(*, request: Request, vendor_id: uuid.UUID) -> None:
     raise NotFound("No such vendor.")
 
 
+@extend_schema(tags=["webhooks"])
 class VendorWebhookViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
 ):

@@ -53,7 +53,7 @@ from resources.api.serializers import (
     WeeklyHoursOutput,
 )
 from resources.cache import cached_availability, cached_explain
-from resources.filters import ResourceFilter
+from resources.filters import ResourceFilter, restore_offset_plus
 from resources.models import Resource, ResourceType, ScheduleException
 from resources.selectors import (
     can_manage_resources,
@@ -301,7 +301,8 @@ class ResourceViewSet(GenericViewSet):
     # --- availability ---
 
     def _query(self, request: Request, resource: Resource) -> AvailabilityQuery:
-        query = AvailabilityQuery(data=request.query_params.dict(), context={"resource": resource})
+        params = {key: restore_offset_plus(str(value)) for key, value in request.query_params.items()}
+        query = AvailabilityQuery(data=params, context={"resource": resource})
         query.is_valid(raise_exception=True)
         return query
 

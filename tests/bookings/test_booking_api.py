@@ -417,3 +417,17 @@ def test_failed_request_is_not_stored_under_its_key(client):
     body = {"resource": str(resource.pk), "start": local_at(2, 9).isoformat(), "end": local_at(2, 9, 30).isoformat()}
     assert client.post(BOOKINGS, body, format="json", HTTP_IDEMPOTENCY_KEY="k-2").status_code == 409
     assert not IdempotencyRecord.objects.exists()
+
+
+def test_availability_cache_is_invalidated_by_a_booking_at_once(client, django_capture_on_commit_callbacks):
+    resource = make_resource("slots", capacity=1, slot_minutes=30, hours=("09:00", "11:00"))
+    window = {"start": local_at(2, 0).isoformat(), "end": local_at(3, 0).isoformat()}
+    url = f"/api/v1/resources/{resource.pk}/availability"
+    before = client.get(url, window).json()["options"]
+    assert len(before) == 4
+    assert client.get(url, window).json()["options"] == before  # now served from the cache
+    with django_capture_on_commit_callbacks(execute=True):
+        assert book(client, resource, local_at(2, 9), local_at(2, 9, 30)).status_code == 201
+    after = client.get(url, window).json()["options"]
+    assert len(after) == 3
+    assert local_at(2, 9) not in [datetime.fromisoformat(o["start"]) for o in after]

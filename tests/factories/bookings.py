@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 
 from resources.models import Resource, ResourceType, WeeklyHours
-from vendors.models import Membership, MembershipRole, Vendor, VendorStatus
 from tests.factories.accounts import UserFactory
+from vendors.models import Membership, MembershipRole, Vendor, VendorStatus
 
 BERLIN = "Europe/Berlin"
 _counter = iter(range(10**9))

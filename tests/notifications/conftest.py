@@ -15,8 +15,17 @@ from typing import Any
 import pytest
 
 from config.celery import app as celery_app
+from notifications import queueing
 from tests.factories.vendors import VendorFactory, member_of
 from vendors.models import MembershipRole
+
+
+@pytest.fixture(autouse=True)
+def _closed_breaker() -> Iterator[None]:
+    """Each test starts (and leaves) with the publish circuit breaker closed."""
+    queueing.reset_breaker()
+    yield
+    queueing.reset_breaker()
 
 
 @pytest.fixture
@@ -98,7 +107,7 @@ def receiver() -> Iterator[Receiver]:
             self.send_header("Content-Length", "0")
             self.end_headers()
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - keep test output quiet
+        def log_message(self, format: str, *args: Any) -> None:
             pass
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)

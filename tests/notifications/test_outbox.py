@@ -31,7 +31,7 @@ def _emit(team, **extra):
 
 @pytest.mark.django_db(transaction=True)
 def test_emit_outside_a_transaction_is_refused(team):
-    with pytest.raises(RuntimeError, match="inside transaction.atomic"):
+    with pytest.raises(RuntimeError, match=r"inside transaction\.atomic"):
         outbox.emit(event_type=outbox.BOOKING_CONFIRMED, vendor_id=team.vendor.id, data={})
     assert not OutboxEvent.objects.exists()
 
@@ -41,13 +41,17 @@ def test_unknown_event_type_is_refused(team):
         outbox.emit(event_type="booking.teleported", vendor_id=team.vendor.id, data={})
 
 
+def _booking_that_fails_after_emitting(team) -> None:
+    with transaction.atomic():
+        _emit(team)
+        raise ZeroDivisionError("the booking transaction fails after emitting")
+
+
 def test_rolled_back_emit_leaves_no_row_and_enqueues_nothing(team, django_capture_on_commit_callbacks, monkeypatch):
     published = []
     monkeypatch.setattr(process_outbox_event, "apply_async", lambda *a, **k: published.append(a))
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(ZeroDivisionError), transaction.atomic():
-            _emit(team)
-            1 / 0  # noqa: B018 - the booking transaction fails after emitting
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(ZeroDivisionError):
+        _booking_that_fails_after_emitting(team)
     assert callbacks == []
     assert published == []
     assert not OutboxEvent.objects.exists()
@@ -56,11 +60,10 @@ def test_rolled_back_emit_leaves_no_row_and_enqueues_nothing(team, django_captur
 def test_nothing_is_enqueued_before_commit_and_the_event_is_processed_after(
     team, eager, django_capture_on_commit_callbacks, mailoutbox
 ):
-    with django_capture_on_commit_callbacks(execute=True):
-        with transaction.atomic():
-            data = _emit(team)
-            assert mailoutbox == []  # not before commit
-            assert OutboxEvent.objects.get().processed_at is None
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        data = _emit(team)
+        assert mailoutbox == []  # not before commit
+        assert OutboxEvent.objects.get().processed_at is None
 
     event = OutboxEvent.objects.get()
     assert event.dispatched_at is not None
@@ -77,12 +80,12 @@ def test_a_broker_outage_at_commit_is_swallowed_and_the_relay_delivers_later(
 
     with monkeypatch.context() as patched:
         patched.setattr(process_outbox_event, "apply_async", broker_down)
-        with django_capture_on_commit_callbacks(execute=True):
-            with transaction.atomic():
-                _emit(team)  # the caller sees no error: its booking committed
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            _emit(team)  # the caller sees no error: its booking committed
 
     event = OutboxEvent.objects.get()
-    assert event.dispatched_at is None and event.processed_at is None
+    assert event.dispatched_at is None
+    assert event.processed_at is None
     assert mailoutbox == []
 
     settings.ALLOT_OUTBOX_RELAY_GRACE_SECONDS = 0
@@ -94,15 +97,33 @@ def test_a_broker_outage_at_commit_is_swallowed_and_the_relay_delivers_later(
     assert len(mailoutbox) == 3
 
 
-def test_a_dead_broker_port_costs_the_caller_no_exception(team, django_capture_on_commit_callbacks, monkeypatch, caplog):
+def test_during_an_outage_a_transaction_with_many_events_pays_the_broker_timeout_once(
+    team, django_capture_on_commit_callbacks, monkeypatch
+):
+    calls = []
+
+    def broker_down(*args, **kwargs):
+        calls.append(args)
+        raise BrokerError("down")
+
+    monkeypatch.setattr(process_outbox_event, "apply_async", broker_down)
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        for _ in range(20):  # e.g. a booking series
+            _emit(team)
+    assert len(calls) == 1  # the circuit breaker skipped the other 19 publishes
+    assert OutboxEvent.objects.filter(dispatched_at__isnull=True).count() == 20
+
+
+def test_a_dead_broker_port_costs_the_caller_no_exception(
+    team, django_capture_on_commit_callbacks, monkeypatch, caplog
+):
     """A real publish to a port nobody listens on: logged, swallowed, quick; the row waits for the relay."""
     monkeypatch.setattr(celery_app.conf, "broker_url", "redis://127.0.0.1:9/0")
     monkeypatch.setattr(celery_app, "_pool", None)
     monkeypatch.setattr(celery_app.amqp, "_producer_pool", None)
     started = timezone.now()
-    with django_capture_on_commit_callbacks(execute=True):
-        with transaction.atomic():
-            _emit(team)
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        _emit(team)
     assert timezone.now() - started < dt.timedelta(seconds=5)
     assert OutboxEvent.objects.get().dispatched_at is None
     assert "broker unavailable" in caplog.text
@@ -169,7 +190,9 @@ def test_processing_an_event_twice_sends_one_email_per_recipient_and_one_deliver
     assert len(receiver.received) == 1
 
 
-def test_a_lost_processed_flag_still_produces_no_second_email(team, eager, django_capture_on_commit_callbacks, mailoutbox):
+def test_a_lost_processed_flag_still_produces_no_second_email(
+    team, eager, django_capture_on_commit_callbacks, mailoutbox
+):
     """Even if processing is forced to run again (processed_at cleared), the unique records hold."""
     event = OutboxEventFactory(vendor=team.vendor)
     with django_capture_on_commit_callbacks(execute=True):

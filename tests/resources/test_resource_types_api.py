@@ -52,7 +52,7 @@ def test_builtin_types_come_from_the_data_migration(api_client):
 
 @pytest.mark.parametrize(
     ("role", "expected"),
-    zip(ROLES, [401, 403, 403, 403, 403, 403, 201], strict=True),
+    list(zip(ROLES, [401, 403, 403, 403, 403, 403, 201], strict=True)),
 )
 def test_only_admins_create_types(world: World, role: str, expected: int):
     response = world.client(role).post("/api/v1/resource-types", KAYAK, format="json")
@@ -62,7 +62,7 @@ def test_only_admins_create_types(world: World, role: str, expected: int):
 
 @pytest.mark.parametrize(
     ("role", "expected"),
-    zip(ROLES, [401, 403, 403, 403, 403, 403, 200], strict=True),
+    list(zip(ROLES, [401, 403, 403, 403, 403, 403, 200], strict=True)),
 )
 def test_only_admins_change_types(world: World, role: str, expected: int):
     response = world.client(role).patch("/api/v1/resource-types/desk", {"name": "Hot desk"}, format="json")
@@ -120,8 +120,9 @@ def test_type_defaults_are_stored_normalised(admin_api):
     assert response.json()["defaults"] == {"slot_minutes": 45, "price_amount": "12.00"}
 
 
-def test_patch_validates_defaults_against_the_mode(admin_api):
-    response = admin_api.patch("/api/v1/resource-types/desk", {"defaults": {"min_minutes": 45}}, format="json")
+def test_patch_replaces_defaults_and_validates_them_against_the_mode(admin_api):
+    defaults = {"granularity_minutes": 30, "min_minutes": 45}
+    response = admin_api.patch("/api/v1/resource-types/desk", {"defaults": defaults}, format="json")
     assert response.status_code == 400
     assert "defaults" in response.json()["errors"]
 

@@ -257,7 +257,7 @@ def test_put_is_not_offered():
 # --- admin review -----------------------------------------------------------------------
 
 
-def test_admin_approves_with_a_reason_and_the_vendor_goes_public(admin_user, api_client, emitted):
+def test_admin_approves_with_a_reason_and_the_vendor_goes_public(admin_user, api_client, outbox_events):
     vendor = VendorFactory(status=VendorStatus.PENDING, name="Cedar Clinic")
     response = authed(admin_user).post(f"{detail(vendor)}/approve", {"reason": "licence checked"})
 
@@ -270,7 +270,7 @@ def test_admin_approves_with_a_reason_and_the_vendor_goes_public(admin_user, api
         admin_user,
         "licence checked",
     )
-    assert [e.event_type for e in emitted] == ["vendor.approved"]
+    assert [e.event_type for e in outbox_events(vendor)] == ["vendor.approved"]
     assert names(api_client.get(VENDORS)) == ["Cedar Clinic"]
 
 

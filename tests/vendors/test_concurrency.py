@@ -77,7 +77,7 @@ def outcome(future: Future) -> str:
     return "ok"
 
 
-def test_two_admins_approving_at_once_have_exactly_one_winner(emitted):
+def test_two_admins_approving_at_once_have_exactly_one_winner(outbox_events):
     vendor = VendorFactory(status=VendorStatus.PENDING)
     clients = [authed(UserFactory(is_staff=True)) for _ in range(2)]
     start = threading.Barrier(len(clients), timeout=TIMEOUT_SECONDS)
@@ -95,10 +95,10 @@ def test_two_admins_approving_at_once_have_exactly_one_winner(emitted):
     assert codes == [200, 409]
     assert Vendor.objects.get(pk=vendor.pk).status == VendorStatus.ACTIVE
     assert VendorStatusEvent.objects.filter(vendor=vendor, to_status=VendorStatus.ACTIVE).count() == 1
-    assert [e.event_type for e in emitted] == ["vendor.approved"]
+    assert [e.event_type for e in outbox_events(vendor)] == ["vendor.approved"]
 
 
-def test_an_approval_waiting_on_another_sees_its_commit_and_loses(emitted):
+def test_an_approval_waiting_on_another_sees_its_commit_and_loses(outbox_events):
     vendor = VendorFactory(status=VendorStatus.PENDING)
     first, second = UserFactory(is_staff=True), UserFactory(is_staff=True)
     done, release = threading.Event(), threading.Event()
@@ -119,7 +119,7 @@ def test_an_approval_waiting_on_another_sees_its_commit_and_loses(emitted):
 
     assert results == ("ok", "invalid_transition")
     assert list(VendorStatusEvent.objects.filter(vendor=vendor).values_list("actor", flat=True)) == [first.pk]
-    assert len(emitted) == 1
+    assert len(outbox_events(vendor)) == 1
 
 
 def test_two_owners_removing_each_other_at_once_leave_one_owner():

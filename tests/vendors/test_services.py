@@ -127,7 +127,7 @@ ALLOWED = [
 
 
 @pytest.mark.parametrize(("service", "before", "after"), ALLOWED)
-def test_allowed_transition_records_actor_and_reason(admin_user, emitted, service, before, after):
+def test_allowed_transition_records_actor_and_reason(admin_user, service, before, after):
     vendor = VendorFactory(status=before)
     result = getattr(services, service)(vendor=vendor, actor=admin_user, reason="checked the papers")
 
@@ -143,7 +143,7 @@ ILLEGAL = [(service, status) for service, before, _ in ALLOWED for status in Ven
 
 
 @pytest.mark.parametrize(("service", "status"), ILLEGAL)
-def test_illegal_transition_is_a_409_invalid_transition_and_changes_nothing(admin_user, emitted, service, status):
+def test_illegal_transition_is_a_409_invalid_transition_and_changes_nothing(admin_user, outbox_events, service, status):
     vendor = VendorFactory(status=status, status_reason="as it was")
     with pytest.raises(Conflict) as exc:
         getattr(services, service)(vendor=vendor, actor=admin_user, reason="nope")
@@ -153,7 +153,7 @@ def test_illegal_transition_is_a_409_invalid_transition_and_changes_nothing(admi
     vendor.refresh_from_db()
     assert (vendor.status, vendor.status_reason) == (status, "as it was")
     assert not VendorStatusEvent.objects.exists()
-    assert emitted == []
+    assert outbox_events(vendor) == []
 
 
 def test_transition_of_a_vendor_that_no_longer_exists_is_404(admin_user):
@@ -162,32 +162,54 @@ def test_transition_of_a_vendor_that_no_longer_exists_is_404(admin_user):
         services.vendor_approve(vendor=gone, actor=admin_user)
 
 
-def test_approve_emits_vendor_approved_with_a_snapshot_inside_the_transaction(admin_user, emitted):
+def test_approve_writes_a_vendor_approved_outbox_event_with_a_snapshot(admin_user, outbox_events):
     vendor = VendorFactory(status=VendorStatus.PENDING, name="Clinic")
     services.vendor_approve(vendor=vendor, actor=admin_user, reason="ok")
 
-    [event] = emitted
+    [event] = outbox_events(vendor)
     assert event.event_type == outbox.VENDOR_APPROVED
-    assert event.vendor_id == vendor.pk
-    assert event.in_transaction
-    assert event.data["id"] == str(vendor.pk)
-    assert event.data["status"] == "active"
-    assert event.data["name"] == "Clinic"
-    assert event.data["status_reason"] == "ok"
+    assert event.data == {
+        "id": str(vendor.pk),
+        "name": "Clinic",
+        "slug": vendor.slug,
+        "status": "active",
+        "timezone": "Europe/Berlin",
+        "reason": "ok",
+    }
 
 
-def test_suspend_emits_vendor_suspended(admin_user, emitted):
+def test_suspend_writes_a_vendor_suspended_outbox_event(admin_user, outbox_events):
     vendor = VendorFactory()
     services.vendor_suspend(vendor=vendor, actor=admin_user, reason="complaints")
-    assert [(e.event_type, e.data["status"], e.in_transaction) for e in emitted] == [
-        (outbox.VENDOR_SUSPENDED, "suspended", True)
+    assert [(e.event_type, e.data["status"], e.data["reason"]) for e in outbox_events(vendor)] == [
+        (outbox.VENDOR_SUSPENDED, "suspended", "complaints")
     ]
 
 
-def test_reject_and_reinstate_emit_nothing(admin_user, emitted):
-    services.vendor_reject(vendor=VendorFactory(status=VendorStatus.PENDING), actor=admin_user)
-    services.vendor_reinstate(vendor=VendorFactory(status=VendorStatus.SUSPENDED), actor=admin_user)
-    assert emitted == []
+def test_reject_and_reinstate_write_no_outbox_event(admin_user, outbox_events):
+    rejected = VendorFactory(status=VendorStatus.PENDING)
+    reinstated = VendorFactory(status=VendorStatus.SUSPENDED)
+    services.vendor_reject(vendor=rejected, actor=admin_user)
+    services.vendor_reinstate(vendor=reinstated, actor=admin_user)
+    assert outbox_events(rejected) == outbox_events(reinstated) == []
+
+
+def test_a_failed_transition_rolls_back_its_outbox_event(admin_user, outbox_events, monkeypatch):
+    vendor = VendorFactory(status=VendorStatus.PENDING)
+
+    def emit_then_fail(**kwargs):
+        real_emit(**kwargs)
+        raise RuntimeError("crash after the event was written")
+
+    real_emit = outbox.emit
+    monkeypatch.setattr(outbox, "emit", emit_then_fail)
+    with pytest.raises(RuntimeError):
+        services.vendor_approve(vendor=vendor, actor=admin_user)
+
+    vendor.refresh_from_db()
+    assert vendor.status == VendorStatus.PENDING
+    assert not VendorStatusEvent.objects.filter(vendor=vendor).exists()
+    assert outbox_events(vendor) == []
 
 
 def test_a_full_history_reads_in_order(admin_user, customer):
