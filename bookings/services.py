@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -149,8 +151,54 @@ def _check_hold_cap(customer: User, now: datetime) -> None:
         )
 
 
-def _is_exclusion_violation(exc: IntegrityError) -> bool:
-    return getattr(exc.__cause__, "sqlstate", None) == EXCLUSION_VIOLATION
+def book_locked(
+    *,
+    resource: Resource,
+    customer: User,
+    period: Period,
+    quantity: int = 1,
+    notes: str = "",
+    confirm: bool = False,
+    now: datetime,
+) -> Booking:
+    """Create one booking on a resource row the caller has locked (``lock_resource``).
+
+    The single path to allocations: ``booking_create``, series and waitlist offers all
+    come through here, so every booking gets the same checks, units, price and history.
+    """
+    plan = _plan(resource=resource, period=period, quantity=quantity, now=now, customer_id=customer.pk)
+    booking = Booking.objects.create(
+        resource=resource,
+        customer=customer,
+        start=period.start,
+        end=period.end,
+        quantity=quantity,
+        status=BookingStatus.HELD,
+        hold_expires_at=now + timedelta(minutes=resource.hold_minutes),
+        price_amount=plan.price_amount,
+        price_currency=resource.currency,
+        notes=notes,
+    )
+    _insert_allocations(booking, plan)
+    events.record(booking, action="create", from_status="", actor=customer, now=now)
+    if confirm:
+        _confirm_held(booking, actor=customer, now=now)
+    else:
+        events.schedule_hold_expiry(booking)
+    bump_availability_version(resource.pk)
+    return booking
+
+
+@contextmanager
+def constraint_as_conflict(detail: str) -> Iterator[None]:
+    """An exclusion violation (23P01) becomes a clean 409. Only reachable if something
+    bypassed the resource lock: the constraint held, nothing was double-booked."""
+    try:
+        yield
+    except IntegrityError as exc:
+        if getattr(exc.__cause__, "sqlstate", None) == EXCLUSION_VIOLATION:
+            raise SlotUnavailable(detail) from exc
+        raise
 
 
 def booking_create(
@@ -167,38 +215,20 @@ def booking_create(
     """Hold ``quantity`` units for ``[start, end)``; with ``confirm`` also confirm (one transaction)."""
     now = _now(now)
     period = Period(start, end)
-    try:
-        with transaction.atomic():
-            lock_customer(customer.pk)
-            resource = lock_resource(resource_id)
-            if not confirm:  # an instant booking holds nothing open, so it cannot hoard
-                _check_hold_cap(customer, now)
-            plan = _plan(resource=resource, period=period, quantity=quantity, now=now, customer_id=customer.pk)
-            booking = Booking.objects.create(
-                resource=resource,
-                customer=customer,
-                start=period.start,
-                end=period.end,
-                quantity=quantity,
-                status=BookingStatus.HELD,
-                hold_expires_at=now + timedelta(minutes=resource.hold_minutes),
-                price_amount=plan.price_amount,
-                price_currency=resource.currency,
-                notes=notes,
-            )
-            _insert_allocations(booking, plan)
-            events.record(booking, action="create", from_status="", actor=customer, now=now)
-            if confirm:
-                _confirm_held(booking, actor=customer, now=now)
-            else:
-                events.schedule_hold_expiry(booking)
-            bump_availability_version(resource.pk)
-    except IntegrityError as exc:
-        if _is_exclusion_violation(exc):
-            # Only reachable if something bypassed the resource lock: the constraint held.
-            raise SlotUnavailable("Those units were just taken; try another period.") from exc
-        raise
-    return booking
+    with constraint_as_conflict("Those units were just taken; try another period."), transaction.atomic():
+        lock_customer(customer.pk)
+        resource = lock_resource(resource_id)
+        if not confirm:  # an instant booking holds nothing open, so it cannot hoard
+            _check_hold_cap(customer, now)
+        return book_locked(
+            resource=resource,
+            customer=customer,
+            period=period,
+            quantity=quantity,
+            notes=notes,
+            confirm=confirm,
+            now=now,
+        )
 
 
 # --- status changes -------------------------------------------------------------------
@@ -381,43 +411,39 @@ def booking_reschedule(
     """Move a confirmed booking to a new period: fully moved, or untouched (one transaction)."""
     now = _now(now)
     period = Period(start, end)
-    try:
-        with transaction.atomic():
-            booking, roles = _load_for(booking_id, actor)
-            # Lock order: resource, then the booking row (same as creation).
-            resource = lock_resource(booking.resource_id)
-            booking = Booking.objects.select_for_update(of=("self",)).get(pk=booking.pk)
-            booking.resource = resource
-            next_status(DomainStatus(booking.status), BookingAction.RESCHEDULE)
-            _check_customer_cutoff(booking, roles, now, "reschedule")
-            plan = _plan(
-                resource=resource,
-                period=period,
-                quantity=booking.quantity,
-                now=now,
-                customer_id=booking.customer_id,
-                ignore_booking=booking.pk,
-            )
-            old = {"start": booking.start.isoformat(), "end": booking.end.isoformat()}
-            Allocation.objects.filter(booking=booking, is_active=True).update(is_active=False)
-            _insert_allocations(booking, plan)
-            same_length = (booking.end - booking.start) == period.duration
-            booking.start, booking.end = period.start, period.end
-            if not same_length:
-                booking.price_amount = plan.price_amount
-                booking.price_currency = resource.currency
-            booking.save(update_fields=["start", "end", "price_amount", "price_currency", "updated_at"])
-            events.record(
-                booking,
-                action=str(BookingAction.RESCHEDULE),
-                from_status=booking.status,
-                actor=actor,
-                now=now,
-                data={"from": old, "to": {"start": period.start.isoformat(), "end": period.end.isoformat()}},
-            )
-            bump_availability_version(resource.pk)
-    except IntegrityError as exc:
-        if _is_exclusion_violation(exc):
-            raise SlotUnavailable("Those units were just taken; the booking keeps its old period.") from exc
-        raise
+    conflict = constraint_as_conflict("Those units were just taken; the booking keeps its old period.")
+    with conflict, transaction.atomic():
+        booking, roles = _load_for(booking_id, actor)
+        # Lock order: resource, then the booking row (same as creation).
+        resource = lock_resource(booking.resource_id)
+        booking = Booking.objects.select_for_update(of=("self",)).get(pk=booking.pk)
+        booking.resource = resource
+        next_status(DomainStatus(booking.status), BookingAction.RESCHEDULE)
+        _check_customer_cutoff(booking, roles, now, "reschedule")
+        plan = _plan(
+            resource=resource,
+            period=period,
+            quantity=booking.quantity,
+            now=now,
+            customer_id=booking.customer_id,
+            ignore_booking=booking.pk,
+        )
+        old = {"start": booking.start.isoformat(), "end": booking.end.isoformat()}
+        Allocation.objects.filter(booking=booking, is_active=True).update(is_active=False)
+        _insert_allocations(booking, plan)
+        same_length = (booking.end - booking.start) == period.duration
+        booking.start, booking.end = period.start, period.end
+        if not same_length:
+            booking.price_amount = plan.price_amount
+            booking.price_currency = resource.currency
+        booking.save(update_fields=["start", "end", "price_amount", "price_currency", "updated_at"])
+        events.record(
+            booking,
+            action=str(BookingAction.RESCHEDULE),
+            from_status=booking.status,
+            actor=actor,
+            now=now,
+            data={"from": old, "to": {"start": period.start.isoformat(), "end": period.end.isoformat()}},
+        )
+        bump_availability_version(resource.pk)
     return booking

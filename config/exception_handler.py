@@ -55,21 +55,30 @@ def _detail_text(data: Any) -> str:
     return ""
 
 
-def _problem(response: Response, body: dict[str, Any]) -> Response:
+def _problem(response: Response, body: dict[str, Any], context: dict[str, Any]) -> Response:
     response.data = body
-    response.content_type = PROBLEM_CONTENT_TYPE
+    if _wants_json(context):
+        response.content_type = PROBLEM_CONTENT_TYPE
     return response
 
 
-def _domain_response(exc: DomainError) -> Response:
+def _wants_json(context: dict[str, Any]) -> bool:
+    """The browsable API renders problems as HTML pages; every other client gets problem+json."""
+    request = context.get("request")
+    renderer = getattr(request, "accepted_renderer", None)
+    return renderer is None or getattr(renderer, "format", "json") != "api"
+
+
+def _domain_response(exc: DomainError, context: dict[str, Any]) -> Response:
     body = problem_body(status=exc.status, code=exc.code, detail=exc.detail, title=exc.title, **exc.extra)
     headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
-    return Response(body, status=exc.status, headers=headers, content_type=PROBLEM_CONTENT_TYPE)
+    content_type = PROBLEM_CONTENT_TYPE if _wants_json(context) else None
+    return Response(body, status=exc.status, headers=headers, content_type=content_type)
 
 
 def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
-        return _domain_response(exc)
+        return _domain_response(exc, context)
     if isinstance(exc, TokenError):
         exc = InvalidToken(exc.args[0] if exc.args else None)
     if isinstance(exc, Http404):
@@ -84,7 +93,8 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
                 code="database_unavailable",
                 status=status.HTTP_503_SERVICE_UNAVAILABLE,
                 retry_after=5,
-            )
+            ),
+            context,
         )
 
     response = drf_exception_handler(exc, context)
@@ -103,4 +113,4 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         )
     else:
         body = problem_body(status=response.status_code, code=code, detail=_detail_text(response.data))
-    return _problem(response, body)
+    return _problem(response, body, context)
