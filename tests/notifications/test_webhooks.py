@@ -212,3 +212,15 @@ def test_the_body_sent_is_exactly_the_bytes_signed(team, endpoint, receiver, eag
     raw = receiver.received[0]["body"]
     assert json.loads(raw) == receiver.received[0]["json"]
     assert raw.startswith(b'{"id":')  # compact JSON, as signed
+
+
+def test_the_reference_verifier_rejects_tampered_and_stale_requests():
+    from notifications import signing
+
+    body, now = b'{"id":"e1"}', 1_800_000_000
+    header = signing.signature(secret="s3cret", timestamp=now, body=body)
+    check = {"secret": "s3cret", "timestamp_header": str(now), "signature_header": header}
+    assert signing.verify(**check, body=body, now=now + 299)
+    assert not signing.verify(**check, body=body + b" ", now=now)
+    assert not signing.verify(**check, body=body, now=now + 301)
+    assert not signing.verify(**{**check, "timestamp_header": "soon"}, body=body, now=now)
