@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import logging
 import uuid
-from functools import partial
 from typing import Any
 
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection
 from django.utils import timezone
+
+from common.transactions import on_commit_robust
 
 # Event types (API.md, Webhooks). Services pass one of these as ``event_type``.
 BOOKING_HELD = "booking.held"
@@ -79,7 +80,7 @@ def emit(
 
     event = OutboxEvent.objects.create(event_type=event_type, vendor_id=vendor_id, booking_id=booking_id, data=data)
     # robust=True: a failure after commit is logged, never raised into a caller whose change already committed.
-    transaction.on_commit(partial(dispatch_event, event.id), robust=True)
+    on_commit_robust(dispatch_event, event.id)
 
 
 def dispatch_event(event_id: uuid.UUID) -> bool:

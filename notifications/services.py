@@ -18,7 +18,6 @@ import datetime as dt
 import logging
 import uuid
 from collections.abc import Iterable
-from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -27,6 +26,7 @@ from django.db import models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from common.transactions import on_commit_robust
 from notifications import emails
 from notifications.models import DeliveryStatus, NotificationStatus, OutboxEvent, SentNotification
 from notifications.outbox import BOOKING_REMINDER
@@ -63,7 +63,7 @@ def outbox_process_event(*, event_id: uuid.UUID, now: dt.datetime | None = None)
         delivery_ids = webhook_deliveries_record(event=event, now=now)
         event.processed_at = now
         event.save(update_fields=["processed_at"])
-        transaction.on_commit(partial(_dispatch_new, notification_ids, delivery_ids), robust=True)
+        on_commit_robust(_dispatch_new, notification_ids, delivery_ids)
     return True
 
 
@@ -241,7 +241,7 @@ def notification_send_reminder(*, booking_data: dict[str, Any], now: dt.datetime
             if created:
                 created_ids.append(row.pk)
         for notification_id in created_ids:
-            transaction.on_commit(partial(enqueue, send_notification, notification_id, 0), robust=True)
+            on_commit_robust(enqueue, send_notification, notification_id, 0)
     return bool(created_ids)
 
 

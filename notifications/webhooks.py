@@ -15,7 +15,6 @@ import logging
 import time
 import uuid
 from collections.abc import Sequence
-from functools import partial
 from typing import Any
 
 import requests
@@ -25,6 +24,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from common.errors import Conflict, InvalidInput
+from common.transactions import on_commit_robust
 from notifications import signing
 from notifications.models import DeliveryStatus, OutboxEvent, WebhookDelivery, WebhookEndpoint
 from notifications.outbox import EVENT_TYPES
@@ -223,5 +223,5 @@ def webhook_delivery_redeliver(*, delivery_id: uuid.UUID, now: dt.datetime | Non
             next_retry_at=now + setting_seconds("ALLOT_WEBHOOK_REDISPATCH_SECONDS"),
         )
         if updated:
-            transaction.on_commit(partial(enqueue, deliver_webhook, str(delivery_id), 0), robust=True)
+            on_commit_robust(enqueue, deliver_webhook, str(delivery_id), 0)
     return bool(updated)

@@ -28,14 +28,13 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any, TypeVar
 
 from django.core.cache import cache
-from django.db import transaction
 
 from bookings.domain.availability import Option, Reason
 from bookings.domain.periods import Period
+from common.transactions import on_commit_robust
 from resources.models import Resource
 from resources.selectors import policy_for, resource_availability, resource_explain
 
@@ -73,7 +72,7 @@ def bump_availability_version(resource_id: uuid.UUID | str) -> None:
     """Invalidate every cached availability answer of a resource once the current
     transaction commits (immediately when there is none). Call it from every change that
     affects availability: policy, hours, exceptions, activation, booking state."""
-    transaction.on_commit(partial(_bump_now, str(resource_id)), robust=True)
+    on_commit_robust(_bump_now, str(resource_id))
 
 
 def _bump_now(resource_id: str) -> None:
