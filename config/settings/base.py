@@ -39,6 +39,8 @@ INSTALLED_APPS = [
     "resources",
     "bookings",
     "notifications",
+    "disputes",
+    "waitlist",
 ]
 
 MIDDLEWARE = [
@@ -206,6 +208,7 @@ SPECTACULAR_SETTINGS = {
         "BookingModeEnum": "resources.models.BookingMode",
         "PriceUnitEnum": "resources.models.PriceUnit",
         "ExceptionKindEnum": "resources.models.ExceptionKind",
+        "WaitlistStatusEnum": "waitlist.models.WaitlistStatus",
     },
 }
 
@@ -260,7 +263,10 @@ LOG_LEVEL = env_str("ALLOT_LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "common.logging.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "common.logging.RequestIdFilter"},
+        "exception_summary": {"()": "common.logging.ExceptionSummaryFilter"},
+    },
     "formatters": {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
@@ -274,6 +280,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
-        "allot.redis": {"level": "WARNING"},
+        "allot.redis": {"level": "WARNING", "filters": ["exception_summary"]},
     },
 }
