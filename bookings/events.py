@@ -11,6 +11,7 @@ from django.db import transaction
 from accounts.models import User
 from bookings.models import Booking, BookingEvent, BookingStatus
 from notifications import outbox
+from notifications.payloads import booking_data
 
 logger = logging.getLogger("allot.bookings")
 
@@ -29,28 +30,9 @@ _EVENT_TYPES = {
 }
 
 
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat().replace("+00:00", "Z") if moment else None
-
-
 def booking_snapshot(booking: Booking) -> dict[str, Any]:
-    """The ``data`` of booking events: enough for emails and webhooks without a DB read."""
-    resource = booking.resource
-    vendor = resource.vendor
-    customer = booking.customer
-    return {
-        "id": str(booking.pk),
-        "resource": {"id": str(resource.pk), "name": resource.name, "timezone": resource.timezone},
-        "vendor": {"id": str(vendor.pk), "name": vendor.name},
-        "customer": {"id": str(customer.pk), "email": customer.email, "full_name": customer.full_name},
-        "start": _iso(booking.start),
-        "end": _iso(booking.end),
-        "quantity": booking.quantity,
-        "status": booking.status,
-        "hold_expires_at": _iso(booking.hold_expires_at),
-        "price": {"amount": str(booking.price_amount), "currency": booking.price_currency},
-        "cancel_reason": booking.cancel_reason,
-    }
+    """The ``data`` of booking events (the contract in notifications/README.md)."""
+    return dict(booking_data(booking))
 
 
 def record(
