@@ -29,6 +29,55 @@ class BookingStatus(models.TextChoices):
 ACTIVE_STATUSES = (BookingStatus.HELD, BookingStatus.PENDING, BookingStatus.CONFIRMED)
 
 
+class SeriesFrequency(models.TextChoices):
+    DAILY = "daily", "Daily"
+    WEEKLY = "weekly", "Weekly"
+
+
+class SeriesConflictPolicy(models.TextChoices):
+    ALL_OR_NOTHING = "all_or_nothing", "Every occurrence or none"
+    SKIP_CONFLICTS = "skip_conflicts", "Book what is available"
+
+
+class BookingSeries(models.Model):
+    """A bounded recurrence (RFC 5545 subset) expanded into ordinary bookings, its occurrences."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    resource = models.ForeignKey(Resource, on_delete=models.PROTECT, related_name="booking_series")
+    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="booking_series")
+    # The first occurrence as requested; later ones keep its local wall-clock times.
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    quantity = models.PositiveIntegerField(default=1)
+    frequency = models.CharField(max_length=8, choices=SeriesFrequency.choices)
+    interval = models.PositiveSmallIntegerField(default=1)
+    weekdays = models.JSONField(default=list, blank=True, help_text="0 = Monday … 6 = Sunday (weekly only)")
+    count = models.PositiveSmallIntegerField(null=True, blank=True)
+    until = models.DateTimeField(null=True, blank=True)
+    on_conflict = models.CharField(max_length=16, choices=SeriesConflictPolicy.choices)
+    confirm = models.BooleanField(default=False)
+    notes = models.TextField(blank=True, max_length=2000)
+    # Occurrences left out by ``skip_conflicts``: [{start, end, reasons}] as answered at creation.
+    skipped = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "booking series"
+        indexes = [models.Index(fields=["customer", "-created_at"]), models.Index(fields=["-created_at"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(start__lt=F("end")), name="series_start_before_end"),
+            models.CheckConstraint(condition=Q(interval__gte=1) & Q(interval__lte=52), name="series_interval_1_52"),
+            # Exactly one of count / until bounds the recurrence.
+            models.CheckConstraint(
+                condition=Q(count__isnull=True) ^ Q(until__isnull=True), name="series_count_xor_until"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resource} {self.frequency} from {self.start:%Y-%m-%d %H:%M}"
+
+
 class Booking(models.Model):
     """A customer's claim on ``quantity`` units of a resource for ``[start, end)``."""
 
@@ -50,6 +99,10 @@ class Booking(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     cancel_reason = models.CharField(max_length=500, blank=True)
+    # Set when the booking is an occurrence of a series (bookings/series.py).
+    series = models.ForeignKey(
+        BookingSeries, null=True, blank=True, on_delete=models.PROTECT, related_name="occurrences"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

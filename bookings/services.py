@@ -19,6 +19,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 from psycopg.types.range import Range
 
@@ -43,7 +44,7 @@ from bookings.errors import (
     TooManyHolds,
 )
 from bookings.locking import lock_customer, lock_resource
-from bookings.models import ACTIVE_STATUSES, Allocation, Booking, BookingStatus
+from bookings.models import ACTIVE_STATUSES, Allocation, Booking, BookingSeries, BookingStatus
 from bookings.permissions import BookingRole, booking_roles
 from bookings.selectors import busy_allocations
 from common.errors import NotFound, PermissionDenied
@@ -143,7 +144,11 @@ def _insert_allocations(booking: Booking, plan: _Plan) -> None:
 
 
 def _check_hold_cap(customer: User, now: datetime) -> None:
-    open_holds = Booking.objects.filter(customer=customer, status=BookingStatus.HELD, hold_expires_at__gt=now).count()
+    holds = Booking.objects.filter(customer=customer, status=BookingStatus.HELD, hold_expires_at__gt=now)
+    # The holds of one series were asked for in one request and are confirmed together
+    # (bookings/series.py): they count as one, so a weekly series does not use up the cap.
+    counts = holds.aggregate(single=Count("pk", filter=Q(series__isnull=True)), series=Count("series", distinct=True))
+    open_holds = counts["single"] + counts["series"]
     if open_holds >= _max_active_holds():
         raise TooManyHolds(
             f"You already hold {open_holds} unconfirmed bookings; confirm or cancel one first.",
@@ -160,11 +165,13 @@ def book_locked(
     notes: str = "",
     confirm: bool = False,
     now: datetime,
+    series: BookingSeries | None = None,
 ) -> Booking:
     """Create one booking on a resource row the caller has locked (``lock_resource``).
 
     The single path to allocations: ``booking_create``, series and waitlist offers all
     come through here, so every booking gets the same checks, units, price and history.
+    ``series`` links an occurrence to its ``BookingSeries``.
     """
     plan = _plan(resource=resource, period=period, quantity=quantity, now=now, customer_id=customer.pk)
     booking = Booking.objects.create(
@@ -178,6 +185,7 @@ def book_locked(
         price_amount=plan.price_amount,
         price_currency=resource.currency,
         notes=notes,
+        series=series,
     )
     _insert_allocations(booking, plan)
     events.record(booking, action="create", from_status="", actor=customer, now=now)

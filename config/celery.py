@@ -69,6 +69,7 @@ app.conf.beat_schedule = {
     "sweep-expired-holds": _every(30, "bookings.tasks.sweep_expired_holds"),
     "complete-finished-bookings": _every(300, "bookings.tasks.complete_finished_bookings"),
     "send-reminders": _every(300, "bookings.tasks.send_reminders"),
+    "sweep-waitlists": _every(60, "waitlist.tasks.sweep_waitlists"),
     "purge-old-records": {
         "task": "notifications.tasks.purge_old_records",
         "schedule": crontab(minute=17),

@@ -12,6 +12,8 @@ api_v1 = [
     path("", include("resources.api.urls")),
     path("", include("bookings.api.urls")),
     path("", include("notifications.api.urls")),
+    path("", include("disputes.api.urls")),
+    path("", include("waitlist.api.urls")),
 ]
 
 urlpatterns = [

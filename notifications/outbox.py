@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django.db import DatabaseError, connection
@@ -96,3 +97,23 @@ def dispatch_event(event_id: uuid.UUID) -> bool:
     except DatabaseError:  # bookkeeping only: a NULL here just lets the relay enqueue it once more
         logger.warning("could not mark outbox event %s dispatched", event_id, exc_info=True)
     return True
+
+
+# --- consumers ---------------------------------------------------------------------------
+# Other apps react to committed events without notifications depending on them: they
+# register here (in AppConfig.ready) and run inside the fan-out transaction of each event,
+# so they see every event at least once and must be idempotent.
+
+_consumers: list[tuple[str, Callable[[str, dict[str, Any]], None]]] = []
+
+
+def register_consumer(*, prefix: str, handler: Callable[[str, dict[str, Any]], None]) -> None:
+    """Call ``handler(event_type, data)`` for every processed event whose type starts with ``prefix``."""
+    if (prefix, handler) not in _consumers:
+        _consumers.append((prefix, handler))
+
+
+def run_consumers(event_type: str, data: dict[str, Any]) -> None:
+    for prefix, handler in _consumers:
+        if event_type.startswith(prefix):
+            handler(event_type, data)

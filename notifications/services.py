@@ -27,7 +27,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from common.transactions import on_commit_robust
-from notifications import emails
+from notifications import emails, outbox
 from notifications.models import DeliveryStatus, NotificationStatus, OutboxEvent, SentNotification
 from notifications.outbox import BOOKING_REMINDER
 from notifications.queueing import enqueue
@@ -61,6 +61,7 @@ def outbox_process_event(*, event_id: uuid.UUID, now: dt.datetime | None = None)
             return False
         notification_ids = _record_event_notifications(event, now=now)
         delivery_ids = webhook_deliveries_record(event=event, now=now)
+        outbox.run_consumers(event.event_type, event.data)
         event.processed_at = now
         event.save(update_fields=["processed_at"])
         on_commit_robust(_dispatch_new, notification_ids, delivery_ids)

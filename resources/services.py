@@ -32,6 +32,7 @@ from resources.models import (
     WeeklyHours,
 )
 from resources.selectors import can_manage_resources
+from resources.signals import room_may_have_grown
 from resources.validation import (
     FieldErrors,
     attribute_errors,
@@ -228,6 +229,8 @@ def resource_update(*, actor: User, resource: Resource, **fields: Any) -> Resour
             _ensure_capacity_free(locked)
         locked.save()
         bump_availability_version(locked.pk)
+        if fields.get("capacity", 0) > resource.capacity or (fields.get("is_active") and not resource.is_active):
+            room_may_have_grown.send(sender=Resource, resource_id=locked.pk)
     return locked
 
 
@@ -338,6 +341,7 @@ def resource_set_weekly_hours(*, resource: Resource, rules: Sequence[Mapping[str
             ]
         )
         bump_availability_version(resource.pk)
+        room_may_have_grown.send(sender=Resource, resource_id=resource.pk)
     return rows
 
 
@@ -380,6 +384,8 @@ def schedule_exception_add(
             resource_id=resource.pk, start=start, end=end, kind=kind, reason=reason
         )
         bump_availability_version(resource.pk)
+        if kind == ExceptionKind.OPEN:
+            room_may_have_grown.send(sender=Resource, resource_id=resource.pk)
     return exception
 
 
@@ -388,3 +394,5 @@ def schedule_exception_remove(*, exception: ScheduleException) -> None:
         resource_id = exception.resource_id
         ScheduleException.objects.filter(pk=exception.pk).delete()
         bump_availability_version(resource_id)
+        if exception.kind == ExceptionKind.CLOSED:
+            room_may_have_grown.send(sender=Resource, resource_id=resource_id)

@@ -224,7 +224,12 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A producer facing a dead broker gives up fast (the outbox relay covers it) instead of hanging a request.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2}
+# With late acks, a message whose worker died unacked is handed out again after the visibility
+# timeout (it must exceed the longest ETA/countdown; fault tests lower it to see redelivery).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("ALLOT_CELERY_VISIBILITY_TIMEOUT", 3600),
+    "socket_connect_timeout": 2,
+}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
 # Queues, routes, retry defaults and the beat schedule are code: config/celery.py.
@@ -232,6 +237,7 @@ CELERY_TIMEZONE = "UTC"
 # --- Email ----------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Allot <no-reply@allot.local>")
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))  # the filebased backend's folder
 
 # --- Allot ----------------------------------------------------------------------------
 ALLOT_WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("ALLOT_WEBHOOK_ALLOW_PRIVATE_TARGETS", False)
