@@ -15,9 +15,9 @@ from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
 from bookings import series as series_services
+from bookings.api.idempotency import idempotent_response
 from bookings.api.serializers import MAX_QUANTITY, BookingOutput
 from bookings.api.views import IDEMPOTENCY_HEADER, BookingCreateThrottle, _as_period
-from bookings.idempotency import run_idempotent
 from bookings.models import BookingSeries, SeriesConflictPolicy, SeriesFrequency
 from common.errors import NotFound
 from common.fields import AwareDateTimeField, DateOrAwareDateTimeField
@@ -220,17 +220,7 @@ class BookingSeriesViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
             )
             return status.HTTP_201_CREATED, SeriesOutput(outcome.series).data
 
-        outcome = run_idempotent(
-            user=request.user,  # type: ignore[arg-type]
-            scope="bookings.series.create",
-            key=request.headers.get("Idempotency-Key"),
-            payload=request.data,
-            run=run,
-        )
-        response = Response(outcome.body, status=outcome.status)
-        if outcome.replayed:
-            response["Idempotent-Replayed"] = "true"
-        return response
+        return idempotent_response(request, scope="bookings.series.create", run=run)
 
     @extend_schema(request=SeriesCancelInput, responses={200: SeriesCancelOutput})
     @action(detail=True, methods=["post"])

@@ -20,6 +20,7 @@ from rest_framework.throttling import BaseThrottle, UserRateThrottle
 from accounts.models import User
 from bookings import calendar, services
 from bookings.api.filters import BookingFilter
+from bookings.api.idempotency import idempotent_response
 from bookings.api.serializers import (
     BookingCreateInput,
     BookingEventOutput,
@@ -28,7 +29,6 @@ from bookings.api.serializers import (
     RescheduleInput,
 )
 from bookings.domain.policy import nights_period
-from bookings.idempotency import run_idempotent
 from bookings.models import Booking
 from common.errors import InvalidInput, NotFound
 from common.pagination import CursorPagination
@@ -138,17 +138,7 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             )
             return status.HTTP_201_CREATED, BookingOutput(booking).data
 
-        outcome = run_idempotent(
-            user=request.user,  # type: ignore[arg-type]
-            scope="bookings.create",
-            key=request.headers.get("Idempotency-Key"),
-            payload=request.data,
-            run=run,
-        )
-        response = Response(outcome.body, status=outcome.status)
-        if outcome.replayed:
-            response["Idempotent-Replayed"] = "true"
-        return response
+        return idempotent_response(request, scope="bookings.create", run=run)
 
     @extend_schema(request=None, responses={200: BookingOutput})
     @action(detail=True, methods=["post"])
