@@ -79,7 +79,11 @@ TEMPLATES = [
 
 # --- Database: PostgreSQL through psycopg 3 with Django's connection pool -------------
 DATABASE_URL = env_str("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/allot")
-_db = dj_database_url.parse(DATABASE_URL, conn_max_age=0)
+# Health checks: with the pool, Django then passes ``check=ConnectionPool.check_connection``,
+# so each connection is tested (one round trip) as it leaves the pool. After a PostgreSQL
+# restart or failover every idle pooled connection is dead; without the check the next
+# request of each web worker picked one up and failed (tests/faults/test_pool_recovery.py).
+_db = dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True)
 _db["ENGINE"] = "django_prometheus.db.backends.postgresql"
 _db["OPTIONS"] = {
     **_db.get("OPTIONS", {}),
@@ -224,10 +228,15 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A producer facing a dead broker gives up fast (the outbox relay covers it) instead of hanging a request.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
-# With late acks, a message whose worker died unacked is handed out again after the visibility
-# timeout (it must exceed the longest ETA/countdown; fault tests lower it to see redelivery).
+# With late acks, a message whose worker died unacknowledged is handed out again once the
+# visibility timeout has passed (it must exceed the longest ETA/countdown; the fault tests
+# lower it to watch a redelivery). Workers look for such messages every few seconds: kombu's
+# default sweep (every 10 s, scanning on every 10th) would add up to 100 s on top.
+_VISIBILITY_TIMEOUT = env_int("ALLOT_CELERY_VISIBILITY_TIMEOUT", 3600)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env_int("ALLOT_CELERY_VISIBILITY_TIMEOUT", 3600),
+    "visibility_timeout": _VISIBILITY_TIMEOUT,
+    "unacked_restore_interval": max(1, min(10, _VISIBILITY_TIMEOUT // 4)),
+    "unacked_restore_throttle": 1,
     "socket_connect_timeout": 2,
 }
 CELERY_TASK_IGNORE_RESULT = True
