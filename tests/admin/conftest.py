@@ -18,12 +18,14 @@ from bookings.series import Recurrence, series_create
 from disputes import services as dispute_services
 from disputes.models import Dispute
 from notifications.models import DeliveryStatus, OutboxEvent
+from notifications.services import outbox_process_event
 from resources.models import ExceptionKind, Resource, ScheduleException
 from tests.factories import UserFactory
 from tests.factories.bookings import local_at, make_resource, make_vendor, member
 from tests.factories.disputes import confirmed_booking, dispute_under_review, open_dispute
 from tests.factories.notifications import WebhookDeliveryFactory
 from tests.factories.resources import book
+from tests.factories.waitlist import join
 from vendors import services as vendor_services
 from vendors.models import MembershipRole, Vendor
 
@@ -108,6 +110,8 @@ def platform(staff) -> Platform:
     )
     WebhookDeliveryFactory(endpoint__vendor=vendor, status=DeliveryStatus.FAILED, attempts=8)
     assert OutboxEvent.objects.exists()
+    outbox_process_event(event_id=OutboxEvent.objects.order_by("created_at").first().pk)  # email records
+    join(UserFactory(), resource, local_at(5, 10), local_at(5, 10, 30))  # the confirmed slot is full
     return Platform(
         pending_vendor=pending,
         vendor=vendor,

@@ -10,7 +10,7 @@ from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
-OUR_APPS = {"accounts", "vendors", "resources", "bookings", "disputes"}
+OUR_APPS = {"accounts", "vendors", "resources", "bookings", "disputes", "waitlist", "notifications"}
 
 
 def _url(model, page: str, *args) -> str:
