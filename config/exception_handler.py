@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -76,9 +78,21 @@ def _domain_response(exc: DomainError, context: dict[str, Any]) -> Response:
     return Response(body, status=exc.status, headers=headers, content_type=content_type)
 
 
+class RequestTooLarge(DomainError):
+    code = "request_too_large"
+    status = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    title = "Request body too large"
+
+
+def body_too_large() -> RequestTooLarge:
+    return RequestTooLarge(f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024} KiB.")
+
+
 def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
         return _domain_response(exc, context)
+    if isinstance(exc, RequestDataTooBig):  # Django's answer would be a generic 400
+        return _domain_response(body_too_large(), context)
     if isinstance(exc, TokenError):
         exc = InvalidToken(exc.args[0] if exc.args else None)
     if isinstance(exc, Http404):

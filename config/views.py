@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django_redis import get_redis_connection
@@ -62,6 +64,11 @@ def db_ping(request: HttpRequest) -> JsonResponse:
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if isinstance(exception, RequestDataTooBig):  # plain Django views (the admin) read bodies too
+        limit_kib = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024
+        return problem_response(
+            status=413, code="request_too_large", detail=f"The request body is larger than {limit_kib} KiB."
+        )
     return problem_response(status=400, code="bad_request", detail="The request could not be understood.")
 
 

@@ -10,7 +10,7 @@ hours for the page it returns. ``quantity`` alone keeps resources with that many
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import django_filters
@@ -19,6 +19,7 @@ from django.db.models import Q, QuerySet
 from drf_spectacular.utils import extend_schema_field
 
 from bookings.domain.periods import Period
+from common.fields import AWARE_DATETIME_SCHEMA, MAX_YEAR, MIN_YEAR
 from resources.models import Resource
 from resources.selectors import resources_with_free_units
 
@@ -40,6 +41,7 @@ class AwareDateTimeFormField(forms.Field):
     default_error_messages = {
         "invalid": "Use ISO 8601 with an offset, e.g. 2027-03-01T09:00:00+01:00 or …Z.",
         "naive": "Give the time zone offset, e.g. 2027-03-01T09:00:00+01:00 or …Z.",
+        "range": f"Year must be between {MIN_YEAR} and {MAX_YEAR}.",
     }
 
     def to_python(self, value: Any) -> datetime | None:
@@ -55,10 +57,15 @@ class AwareDateTimeFormField(forms.Field):
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
         if parsed.tzinfo is None or parsed.utcoffset() is None:
             raise forms.ValidationError(self.error_messages["naive"], code="naive")
-        return parsed
+        # Year 1 or 9999 with an offset does not even survive conversion to UTC (a 500 before).
+        if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+            raise forms.ValidationError(self.error_messages["range"], code="range")
+        # The same instant in UTC: PostgreSQL refuses offsets beyond ±15:59 that Python accepts
+        # (``…-21:39`` reached SQL and was a 500).
+        return parsed.astimezone(UTC)
 
 
-@extend_schema_field({"type": "string", "format": "date-time"})
+@extend_schema_field(AWARE_DATETIME_SCHEMA)
 class AwareDateTimeFilter(django_filters.Filter):
     field_class = AwareDateTimeFormField
 

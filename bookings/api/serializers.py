@@ -7,7 +7,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from bookings.models import Booking, BookingEvent
+from bookings.models import Booking, BookingEvent, BookingStatus
 from common.fields import AwareDateTimeField, DateOrAwareDateTimeField
 
 MAX_QUANTITY = 1000
@@ -85,6 +85,9 @@ class BookingOutput(serializers.ModelSerializer):
 
 class BookingEventOutput(serializers.ModelSerializer):
     actor = serializers.UUIDField(source="actor_id", allow_null=True)
+    # "" for the event that created the booking. Declared, because a generated read-only field
+    # loses allow_blank and the schema then said the value must be a status (schemathesis).
+    from_status = serializers.ChoiceField(choices=BookingStatus.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = BookingEvent

@@ -79,12 +79,11 @@ TEMPLATES = [
 
 # --- Database: PostgreSQL through psycopg 3 with Django's connection pool -------------
 DATABASE_URL = env_str("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/allot")
-# Health checks: with the pool, Django then passes ``check=ConnectionPool.check_connection``,
-# so each connection is tested (one round trip) as it leaves the pool. After a PostgreSQL
-# restart or failover every idle pooled connection is dead; without the check the next
-# request of each web worker picked one up and failed (tests/faults/test_pool_recovery.py).
-_db = dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True)
-_db["ENGINE"] = "django_prometheus.db.backends.postgresql"
+_db = dj_database_url.parse(DATABASE_URL, conn_max_age=0)
+# django-prometheus's backend (query metrics) whose pool tests each connection as it leaves the
+# pool (one round trip) and, at the first dead one after a PostgreSQL restart, sweeps the
+# pool (common/db.py, tests/faults/test_pool_recovery.py).
+_db["ENGINE"] = "common.postgresql"
 _db["OPTIONS"] = {
     **_db.get("OPTIONS", {}),
     # Fail fast when PostgreSQL is down instead of hanging a worker.
@@ -159,7 +158,7 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["common.parsers.JSONParser"],  # DRF's, plus nesting and NUL limits
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "common.pagination.CursorPagination",
     "PAGE_SIZE": 20,
@@ -204,6 +203,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Every operation also documents its problem+json error answers (common/openapi.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "common.openapi.add_problem_responses",
+    ],
     # One name per choice set, so clients get stable enum types.
     "ENUM_NAME_OVERRIDES": {
         "BookingStatusEnum": "bookings.models.BookingStatus",

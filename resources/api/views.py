@@ -274,7 +274,9 @@ class ResourceViewSet(GenericViewSet):
         request=ScheduleExceptionInput,
         responses={201: ScheduleExceptionOutput},
     )
-    @action(detail=True, methods=["get", "post"], pagination_class=ExceptionPagination)
+    # No filter backends: the catalog filters do not apply here (the schema listed them, and
+    # a request with ?vendor=… was accepted and the parameter ignored).
+    @action(detail=True, methods=["get", "post"], pagination_class=ExceptionPagination, filter_backends=[])
     def exceptions(self, request: Request, pk: str) -> Response:
         resource = self.get_object()
         if request.method == "POST":

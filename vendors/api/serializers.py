@@ -7,6 +7,7 @@ from typing import cast
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from common.fields import OptionalEmailField
 from common.validators import validate_timezone
 from vendors import selectors
 from vendors.models import Membership, MembershipRole, Vendor
@@ -25,7 +26,7 @@ class VendorApplyInput(serializers.Serializer):
     category = serializers.CharField(max_length=CATEGORY_MAX)
     timezone = serializers.CharField(max_length=TIMEZONE_MAX, validators=[validate_timezone])
     description = serializers.CharField(max_length=DESCRIPTION_MAX, required=False, allow_blank=True, default="")
-    contact_email = serializers.EmailField(max_length=EMAIL_MAX, required=False, allow_blank=True, default="")
+    contact_email = OptionalEmailField(max_length=EMAIL_MAX, required=False, default="")
 
 
 class VendorUpdateInput(serializers.Serializer):
@@ -35,7 +36,7 @@ class VendorUpdateInput(serializers.Serializer):
     category = serializers.CharField(max_length=CATEGORY_MAX, required=False)
     timezone = serializers.CharField(max_length=TIMEZONE_MAX, validators=[validate_timezone], required=False)
     description = serializers.CharField(max_length=DESCRIPTION_MAX, required=False, allow_blank=True)
-    contact_email = serializers.EmailField(max_length=EMAIL_MAX, required=False, allow_blank=True)
+    contact_email = OptionalEmailField(max_length=EMAIL_MAX, required=False)
 
 
 class VendorStatusInput(serializers.Serializer):
@@ -43,6 +44,7 @@ class VendorStatusInput(serializers.Serializer):
 
 
 class VendorOutput(serializers.ModelSerializer):
+    contact_email = OptionalEmailField(read_only=True)  # may be "": the schema must allow it
     my_role = serializers.SerializerMethodField(help_text="The caller's role at this vendor, or null.")
 
     class Meta:

@@ -1,0 +1,1 @@
+"""Allot benchmarks: ``make bench`` (see docs/performance.md). Not imported by the app or the tests."""

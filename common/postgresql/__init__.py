@@ -1,0 +1,1 @@
+"""Allot's database backend: django-prometheus's PostgreSQL backend with a self-healing pool."""
