@@ -53,12 +53,12 @@ class Bench:
         self.gate = QuietGate(
             self.owners,
             threshold=float(os.environ.get("BENCH_QUIET_CORES", "0.15")),
-            per_wait=float(os.environ.get("BENCH_QUIET_WAIT", "30")),
-            budget=float(os.environ.get("BENCH_QUIET_BUDGET", "240")),
+            per_wait=float(os.environ.get("BENCH_QUIET_WAIT", "20")),
+            budget=float(os.environ.get("BENCH_QUIET_BUDGET", "120")),
         )
         # A scenario during which other users took more than this much CPU runs once more.
         self.retry_cores = float(os.environ.get("BENCH_RETRY_CORES", "0.25"))
-        self.retry_budget = float(os.environ.get("BENCH_RETRY_BUDGET", "150"))
+        self.retry_budget = float(os.environ.get("BENCH_RETRY_BUDGET", "100"))
         self.retry_spent = 0.0
         self.results: dict[str, Any] = {
             "started": cfg.started.isoformat(),

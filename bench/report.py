@@ -28,10 +28,11 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
     booking = results.get("physical", {}).get("booking", {})
     ratio = booking.get("ratio")
+    pg_tps = booking.get("pgbench", {}).get("tps")
     out.append(
         {
             "target": "booking-create throughput >= 50 % of pgbench for the same transaction",
-            "measured": f"{ratio:.1%} ({booking.get('http_rps')} req/s vs {booking.get('pgbench', {}).get('tps')} tps)"
+            "measured": f"{ratio:.1%} ({booking.get('http_rps')} req/s vs {_num(pg_tps)} tps)"
             if ratio is not None
             else "not measured",
             "met": ratio is not None and ratio >= 0.5,
@@ -86,6 +87,10 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def _num(value: float | None) -> str:
+    return f"{value:.1f}" if value is not None else "-"
 
 
 def _codes(status: dict[str, int]) -> str:
@@ -156,14 +161,14 @@ def markdown(results: dict[str, Any]) -> str:
                 pg = item["pgbench"]
                 ratio = item.get("ratio")
                 add(
-                    f"| {label} | {item['clients']} | {item['http_rps']} | {pg.get('tps')} | "
+                    f"| {label} | {item['clients']} | {item['http_rps']} | {_num(pg.get('tps'))} | "
                     f"{pg.get('latency_ms', {}).get('p50')} | {f'{ratio:.1%}' if ratio is not None else '-'} |"
                 )
         for step in results.get("scaling", {}).get("workers", []):
             ratio = step.get("ratio")
             add(
                 f"| booking create, {step['workers']} workers | {step['connections']} | {step['http']['rps']} |"
-                f" {step['pgbench'].get('tps')} | {step['pgbench'].get('latency_ms', {}).get('p50')} |"
+                f" {_num(step['pgbench'].get('tps'))} | {step['pgbench'].get('latency_ms', {}).get('p50')} |"
                 f" {f'{ratio:.1%}' if ratio is not None else '-'} |"
             )
         booking = phys.get("booking", {})
@@ -251,3 +256,21 @@ def markdown(results: dict[str, Any]) -> str:
         add(f"| {t['target']} | {t['measured']} | {'yes' if t['met'] else '**no**'} |")
     add("")
     return "\n".join(lines)
+
+
+def main() -> int:
+    """``python -m bench.report bench/results/<date>.json``: write the .md (and targets) again."""
+    import json
+    import sys
+    from pathlib import Path
+
+    path = Path(sys.argv[1])
+    results = json.loads(path.read_text())
+    results["targets"] = targets(results)
+    path.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    path.with_suffix(".md").write_text(markdown(results))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
