@@ -44,8 +44,9 @@ def record(
     now: datetime,
     reason: str = "",
     data: dict[str, Any] | None = None,
+    emit: bool = True,
 ) -> BookingEvent:
-    """Append a history row and, for state changes others care about, an outbox event."""
+    """Append a history row and, for state changes others care about (``emit``), an outbox event."""
     event = BookingEvent.objects.create(
         booking=booking,
         action=action,
@@ -56,7 +57,7 @@ def record(
         data=data or {},
     )
     event_type = _EVENT_TYPES.get((action, BookingStatus(booking.status)))
-    if event_type:
+    if event_type and emit:
         payload = booking_snapshot(booking)
         if data:
             payload["change"] = data

@@ -188,7 +188,9 @@ def book_locked(
         series=series,
     )
     _insert_allocations(booking, plan)
-    events.record(booking, action="create", from_status="", actor=customer, now=now)
+    # An instant booking's hold never exists outside this transaction: announce only the
+    # confirmation (one outbox event, one email, one webhook), keep both steps in history.
+    events.record(booking, action="create", from_status="", actor=customer, now=now, emit=not confirm)
     if confirm:
         _confirm_held(booking, actor=customer, now=now)
     else:

@@ -431,3 +431,17 @@ def test_availability_cache_is_invalidated_by_a_booking_at_once(client, django_c
     after = client.get(url, window).json()["options"]
     assert len(after) == 3
     assert local_at(2, 9) not in [datetime.fromisoformat(o["start"]) for o in after]
+
+
+def test_an_instant_booking_announces_only_its_confirmation(client):
+    from notifications.models import OutboxEvent
+
+    resource = make_resource("slots")
+    booking = book(client, resource, local_at(2, 10), local_at(2, 10, 30), confirm=True).json()
+    assert list(OutboxEvent.objects.filter(booking_id=booking["id"]).values_list("event_type", flat=True)) == [
+        "booking.confirmed"
+    ]
+    held = book(client, resource, local_at(2, 11), local_at(2, 11, 30)).json()
+    assert list(OutboxEvent.objects.filter(booking_id=held["id"]).values_list("event_type", flat=True)) == [
+        "booking.held"
+    ]
