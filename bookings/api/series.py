@@ -12,12 +12,11 @@ from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import BaseThrottle
 
 from bookings import series as series_services
 from bookings.api.idempotency import idempotent_response
 from bookings.api.serializers import MAX_QUANTITY, BookingOutput
-from bookings.api.views import IDEMPOTENCY_HEADER, BookingCreateThrottle, _as_period
+from bookings.api.views import IDEMPOTENCY_HEADER, ThrottledCreateMixin, _as_period
 from bookings.models import BookingSeries, SeriesConflictPolicy, SeriesFrequency
 from common.errors import NotFound
 from common.fields import AwareDateTimeField, DateOrAwareDateTimeField
@@ -168,18 +167,12 @@ class SeriesCancelOutput(SeriesOutput):
 
 
 @extend_schema(tags=["bookings"])
-class BookingSeriesViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class BookingSeriesViewSet(ThrottledCreateMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """A customer books a recurrence in one request; as for bookings, others' series are 404."""
 
     serializer_class = SeriesOutput
     permission_classes = [IsAuthenticated]
     lookup_value_regex = "[0-9a-fA-F-]{32,36}"
-
-    def get_throttles(self) -> list[BaseThrottle]:
-        throttles = super().get_throttles()
-        if self.action == "create":
-            throttles.append(BookingCreateThrottle())
-        return throttles
 
     def get_queryset(self) -> QuerySet[BookingSeries]:
         if getattr(self, "swagger_fake_view", False):

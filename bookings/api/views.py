@@ -49,6 +49,16 @@ class BookingCreateThrottle(UserRateThrottle):
     scope = "booking"
 
 
+class ThrottledCreateMixin:
+    """Creating bookings (one, or a series) also counts against the per-user ``booking`` rate."""
+
+    def get_throttles(self) -> list[BaseThrottle]:
+        throttles: list[BaseThrottle] = super().get_throttles()  # type: ignore[misc]
+        if getattr(self, "action", None) == "create":
+            throttles.append(BookingCreateThrottle())
+        return throttles
+
+
 class HistoryPagination(CursorPagination):
     ordering = "at"
 
@@ -70,19 +80,13 @@ def _as_period(resource_id: uuid.UUID, start: date | datetime, end: date | datet
     return period.start, period.end
 
 
-class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class BookingViewSet(ThrottledCreateMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Customers book; the vendor's members and admins manage. Others' bookings are 404."""
 
     serializer_class = BookingOutput
     permission_classes = [IsAuthenticated]
     filterset_class = BookingFilter
     lookup_value_regex = "[0-9a-fA-F-]{32,36}"
-
-    def get_throttles(self) -> list[BaseThrottle]:
-        throttles = super().get_throttles()
-        if self.action == "create":
-            throttles.append(BookingCreateThrottle())
-        return throttles
 
     def get_queryset(self) -> QuerySet[Booking]:
         user = self.request.user
