@@ -4,7 +4,7 @@ run:            ## venv, services, migrate, demo data, web + worker + beat
 	bash scripts/run
 
 test:           ## the whole test suite against real PostgreSQL and Redis
-	bash scripts/test
+	bash scripts/test $(ARGS)
 
 lint:           ## ruff lint + format check, mypy
 	.venv/bin/ruff check .
