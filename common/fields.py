@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from django.db import models
 from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -86,3 +87,50 @@ class OptionalEmailField(serializers.EmailField):
         kwargs.setdefault("allow_blank", True)
         kwargs.setdefault("max_length", 254)
         super().__init__(**kwargs)
+
+
+class StrictTextMixin:
+    """Text fields take JSON strings only, as the OpenAPI schema says (``type: string``).
+
+    DRF's text fields quietly turn a number into text (``{"reason": 0}`` stored as ``"0"``),
+    so the API accepted bodies its own schema calls invalid (schemathesis,
+    negative_data_rejection). Every text field of our serializers uses these classes.
+    """
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")  # type: ignore[attr-defined]
+        return super().to_internal_value(data)  # type: ignore[misc,no-any-return]
+
+
+class StrictCharField(StrictTextMixin, serializers.CharField):
+    pass
+
+
+class StrictEmailField(StrictTextMixin, serializers.EmailField):
+    pass
+
+
+class StrictURLField(StrictTextMixin, serializers.URLField):
+    pass
+
+
+class StrictSlugField(StrictTextMixin, serializers.SlugField):
+    pass
+
+
+class StrictRegexField(StrictTextMixin, serializers.RegexField):
+    pass
+
+
+class StrictModelSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    """A ModelSerializer whose generated text fields are strict too."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: StrictCharField,
+        models.TextField: StrictCharField,
+        models.EmailField: StrictEmailField,
+        models.SlugField: StrictSlugField,
+        models.URLField: StrictURLField,
+    }

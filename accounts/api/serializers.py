@@ -7,29 +7,30 @@ from typing import Any
 from rest_framework import serializers
 
 from accounts.models import User
+from common.fields import StrictCharField, StrictEmailField, StrictModelSerializer
 
 
 class RegisterInput(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
-    full_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+    email = StrictEmailField(max_length=254)
+    password = StrictCharField(max_length=128, write_only=True, trim_whitespace=False)
+    full_name = StrictCharField(max_length=150, required=False, allow_blank=True, default="")
 
 
 class LoginInput(serializers.Serializer):
-    email = serializers.CharField(max_length=254)
-    password = serializers.CharField(max_length=128, trim_whitespace=False)
+    email = StrictCharField(max_length=254)
+    password = StrictCharField(max_length=128, trim_whitespace=False)
 
 
 class RefreshInput(serializers.Serializer):
-    refresh = serializers.CharField(max_length=4096)
+    refresh = StrictCharField(max_length=4096)
 
 
 class TokenPairOutput(serializers.Serializer):
-    access = serializers.CharField()
-    refresh = serializers.CharField()
+    access = StrictCharField()
+    refresh = StrictCharField()
 
 
-class UserOutput(serializers.ModelSerializer):
+class UserOutput(StrictModelSerializer):
     class Meta:
         model = User
         fields = ["id", "email", "full_name", "is_staff", "date_joined"]
@@ -38,8 +39,8 @@ class UserOutput(serializers.ModelSerializer):
 
 class MembershipSummary(serializers.Serializer):
     vendor = serializers.UUIDField()
-    vendor_name = serializers.CharField()
-    role = serializers.CharField()
+    vendor_name = StrictCharField()
+    role = StrictCharField()
 
 
 class MeOutput(UserOutput):

@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from bookings.models import Booking, BookingEvent, BookingStatus
-from common.fields import AwareDateTimeField, DateOrAwareDateTimeField
+from common.fields import AwareDateTimeField, DateOrAwareDateTimeField, StrictCharField, StrictModelSerializer
 
 MAX_QUANTITY = 1000
 
@@ -18,7 +18,7 @@ class BookingCreateInput(serializers.Serializer):
     start = DateOrAwareDateTimeField()
     end = DateOrAwareDateTimeField()
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY, default=1)
-    notes = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    notes = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
     confirm = serializers.BooleanField(default=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -31,7 +31,7 @@ class BookingCreateInput(serializers.Serializer):
 
 
 class ReasonInput(serializers.Serializer):
-    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    reason = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
 
 
 class RescheduleInput(serializers.Serializer):
@@ -43,14 +43,14 @@ class RescheduleInput(serializers.Serializer):
 
 class MoneyOutput(serializers.Serializer):
     amount = serializers.DecimalField(max_digits=12, decimal_places=2)
-    currency = serializers.CharField()
+    currency = StrictCharField()
 
 
-class BookingOutput(serializers.ModelSerializer):
+class BookingOutput(StrictModelSerializer):
     resource = serializers.UUIDField(source="resource_id")
-    resource_name = serializers.CharField(source="resource.name")
+    resource_name = StrictCharField(source="resource.name")
     vendor = serializers.UUIDField(source="resource.vendor_id")
-    timezone = serializers.CharField(source="resource.timezone")
+    timezone = StrictCharField(source="resource.timezone")
     customer = serializers.UUIDField(source="customer_id")
     price = serializers.SerializerMethodField()
 
@@ -83,7 +83,7 @@ class BookingOutput(serializers.ModelSerializer):
         return {"amount": f"{booking.price_amount:.2f}", "currency": booking.price_currency}
 
 
-class BookingEventOutput(serializers.ModelSerializer):
+class BookingEventOutput(StrictModelSerializer):
     actor = serializers.UUIDField(source="actor_id", allow_null=True)
     # "" for the event that created the booking. Declared, because a generated read-only field
     # loses allow_blank and the schema then said the value must be a status (schemathesis).

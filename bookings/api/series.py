@@ -19,7 +19,7 @@ from bookings.api.serializers import MAX_QUANTITY, BookingOutput
 from bookings.api.views import IDEMPOTENCY_HEADER, ThrottledCreateMixin, _as_period
 from bookings.models import BookingSeries, SeriesConflictPolicy, SeriesFrequency
 from common.errors import NotFound
-from common.fields import AwareDateTimeField, DateOrAwareDateTimeField
+from common.fields import AwareDateTimeField, DateOrAwareDateTimeField, StrictCharField, StrictModelSerializer
 from resources.api.serializers import ReasonOutput
 
 # --- input ---------------------------------------------------------------------------------
@@ -48,7 +48,7 @@ class SeriesCreateInput(serializers.Serializer):
     start = DateOrAwareDateTimeField(help_text="start of the first occurrence")
     end = DateOrAwareDateTimeField(help_text="end of the first occurrence")
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY, default=1)
-    notes = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    notes = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
     confirm = serializers.BooleanField(default=False)
     recurrence = RecurrenceInput()
     on_conflict = serializers.ChoiceField(choices=SeriesConflictPolicy.choices)
@@ -64,7 +64,7 @@ class SeriesCreateInput(serializers.Serializer):
 
 class SeriesCancelInput(serializers.Serializer):
     scope = serializers.ChoiceField(choices=[("all", "all"), ("from", "from")])
-    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    reason = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
 
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
@@ -91,17 +91,17 @@ class SkippedOccurrenceOutput(serializers.Serializer):
 
 
 class RecurrenceOutput(serializers.Serializer):
-    frequency = serializers.CharField()
+    frequency = StrictCharField()
     interval = serializers.IntegerField()
     weekdays = serializers.ListField(child=serializers.IntegerField())
     count = serializers.IntegerField(allow_null=True)
     until = serializers.DateTimeField(allow_null=True)
 
 
-class SeriesOutput(serializers.ModelSerializer):
+class SeriesOutput(StrictModelSerializer):
     resource = serializers.UUIDField(source="resource_id")
     customer = serializers.UUIDField(source="customer_id")
-    timezone = serializers.CharField(source="resource.timezone")
+    timezone = StrictCharField(source="resource.timezone")
     recurrence = serializers.SerializerMethodField()
     occurrences = serializers.SerializerMethodField()
     skipped = serializers.SerializerMethodField()
@@ -150,8 +150,8 @@ class NotCancelledOutput(serializers.Serializer):
     id = serializers.UUIDField()
     start = serializers.DateTimeField()
     end = serializers.DateTimeField()
-    code = serializers.CharField()
-    detail = serializers.CharField()
+    code = StrictCharField()
+    detail = StrictCharField()
 
 
 class SeriesCancelOutput(SeriesOutput):

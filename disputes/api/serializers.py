@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from bookings.api.serializers import MoneyOutput
 from bookings.models import Booking
+from common.fields import StrictCharField, StrictModelSerializer
 from disputes.api.fields import NamedChoiceField
 from disputes.models import Dispute, DisputeComment, DisputeEvent, DisputeOutcome, DisputeReason, DisputeStatus
 from disputes.services import MAX_COMMENT, MAX_DESCRIPTION, MAX_NOTE
@@ -16,15 +17,15 @@ from disputes.services import MAX_COMMENT, MAX_DESCRIPTION, MAX_NOTE
 
 class DisputeOpenInput(serializers.Serializer):
     reason = NamedChoiceField(choices=DisputeReason.choices, enum_name="DisputeReasonEnum")
-    description = serializers.CharField(max_length=MAX_DESCRIPTION)
+    description = StrictCharField(max_length=MAX_DESCRIPTION)
 
 
 class DisputeCommentInput(serializers.Serializer):
-    body = serializers.CharField(max_length=MAX_COMMENT)
+    body = StrictCharField(max_length=MAX_COMMENT)
 
 
 class DisputeReviewInput(serializers.Serializer):
-    note = serializers.CharField(max_length=MAX_NOTE, required=False, allow_blank=True, default="")
+    note = StrictCharField(max_length=MAX_NOTE, required=False, allow_blank=True, default="")
 
 
 class DisputeResolveInput(serializers.Serializer):
@@ -39,23 +40,23 @@ class DisputeResolveInput(serializers.Serializer):
         help_text="refund_partial: required, > 0 and ≤ the booking's price. refund_full: the price (omit). "
         "no_refund: 0 (omit). Always in the booking's currency.",
     )
-    note = serializers.CharField(max_length=MAX_NOTE)
+    note = StrictCharField(max_length=MAX_NOTE)
 
 
 class DisputeRejectInput(serializers.Serializer):
-    note = serializers.CharField(max_length=MAX_NOTE)
+    note = StrictCharField(max_length=MAX_NOTE)
 
 
 # --- output -------------------------------------------------------------------------------
 
 
-class DisputeBookingOutput(serializers.ModelSerializer):
+class DisputeBookingOutput(StrictModelSerializer):
     """What a dispute needs to show about its booking."""
 
     resource = serializers.UUIDField(source="resource_id")
-    resource_name = serializers.CharField(source="resource.name")
+    resource_name = StrictCharField(source="resource.name")
     vendor = serializers.UUIDField(source="resource.vendor_id")
-    vendor_name = serializers.CharField(source="resource.vendor.name")
+    vendor_name = StrictCharField(source="resource.vendor.name")
     customer = serializers.UUIDField(source="customer_id")
     price = serializers.SerializerMethodField()
 
@@ -81,7 +82,7 @@ class DisputeBookingOutput(serializers.ModelSerializer):
         return {"amount": f"{booking.price_amount:.2f}", "currency": booking.price_currency}
 
 
-class DisputeOutput(serializers.ModelSerializer):
+class DisputeOutput(StrictModelSerializer):
     booking = DisputeBookingOutput()
     status = NamedChoiceField(choices=DisputeStatus.choices, enum_name="DisputeStatusEnum", read_only=True)
     reason = NamedChoiceField(choices=DisputeReason.choices, enum_name="DisputeReasonEnum", read_only=True)
@@ -129,7 +130,7 @@ class DisputeOutput(serializers.ModelSerializer):
         return {"amount": f"{dispute.refund_amount:.2f}", "currency": dispute.refund_currency}
 
 
-class DisputeCommentOutput(serializers.ModelSerializer):
+class DisputeCommentOutput(StrictModelSerializer):
     author = serializers.UUIDField(source="author_id", allow_null=True)
     author_role = serializers.SerializerMethodField()
 
@@ -148,9 +149,9 @@ class DisputeCommentOutput(serializers.ModelSerializer):
         return "admin" if comment.author.is_staff else "vendor"
 
 
-class DisputeEventOutput(serializers.ModelSerializer):
+class DisputeEventOutput(StrictModelSerializer):
     actor = serializers.UUIDField(source="actor_id", allow_null=True)
-    from_status = serializers.CharField(
+    from_status = StrictCharField(
         read_only=True, help_text="a DisputeStatus, or '' for the event that opened the dispute"
     )
     to_status = NamedChoiceField(choices=DisputeStatus.choices, enum_name="DisputeStatusEnum", read_only=True)

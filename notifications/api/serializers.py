@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from common.fields import StrictCharField, StrictModelSerializer, StrictURLField
 from notifications.models import WebhookDelivery, WebhookEndpoint
 from notifications.outbox import EVENT_TYPES
 
 
 class WebhookEndpointInputSerializer(serializers.Serializer):
-    url = serializers.URLField(max_length=2000)
+    url = StrictURLField(max_length=2000)
     events = serializers.ListField(
         child=serializers.ChoiceField(choices=EVENT_TYPES),
         allow_empty=False,
@@ -18,8 +19,8 @@ class WebhookEndpointInputSerializer(serializers.Serializer):
     )
 
 
-class WebhookEndpointOutputSerializer(serializers.ModelSerializer):
-    events = serializers.ListField(child=serializers.CharField())
+class WebhookEndpointOutputSerializer(StrictModelSerializer):
+    events = serializers.ListField(child=StrictCharField())
 
     class Meta:
         model = WebhookEndpoint
@@ -28,7 +29,7 @@ class WebhookEndpointOutputSerializer(serializers.ModelSerializer):
 
 
 class WebhookEndpointCreatedSerializer(WebhookEndpointOutputSerializer):
-    secret = serializers.CharField(
+    secret = StrictCharField(
         read_only=True,
         help_text="HMAC-SHA256 signing secret. Shown only in this response: store it now.",
     )
@@ -38,9 +39,9 @@ class WebhookEndpointCreatedSerializer(WebhookEndpointOutputSerializer):
         read_only_fields = fields
 
 
-class WebhookDeliveryOutputSerializer(serializers.ModelSerializer):
+class WebhookDeliveryOutputSerializer(StrictModelSerializer):
     event = serializers.UUIDField(source="event_id", read_only=True, help_text="the event id receivers see")
-    event_type = serializers.CharField(source="event.event_type", read_only=True)
+    event_type = StrictCharField(source="event.event_type", read_only=True)
 
     class Meta:
         model = WebhookDelivery

@@ -15,7 +15,13 @@ from rest_framework import serializers
 
 from bookings.domain.hours import local_instant
 from bookings.domain.periods import Period
-from common.fields import AwareDateTimeField, DateOrAwareDateTimeField
+from common.fields import (
+    AwareDateTimeField,
+    DateOrAwareDateTimeField,
+    StrictCharField,
+    StrictModelSerializer,
+    StrictRegexField,
+)
 from resources.models import BookingMode, ExceptionKind, PriceUnit, Resource, ResourceType, WeeklyHours
 from resources.selectors import policy_for
 from resources.validation import CURRENCY_RE, HHMM_RE, INT_LIMITS, NULLABLE_FIELDS, PRICE_DECIMALS, PRICE_MAX_DIGITS
@@ -27,7 +33,7 @@ HHMM = "%H:%M"
 # --- resource types --------------------------------------------------------------------------
 
 
-class ResourceTypeOutput(serializers.ModelSerializer):
+class ResourceTypeOutput(StrictModelSerializer):
     class Meta:
         model = ResourceType
         fields = [
@@ -44,8 +50,8 @@ class ResourceTypeOutput(serializers.ModelSerializer):
 
 
 class ResourceTypeCreateInput(serializers.Serializer):
-    key = serializers.CharField(max_length=50)
-    name = serializers.CharField(max_length=100)
+    key = StrictCharField(max_length=50)
+    name = StrictCharField(max_length=100)
     booking_mode = serializers.ChoiceField(choices=BookingMode.choices)
     defaults = serializers.DictField(required=False, default=dict, help_text="Policy fields of new resources")
     attribute_schema = serializers.DictField(required=False, default=dict, help_text="JSON Schema (2020-12)")
@@ -53,8 +59,8 @@ class ResourceTypeCreateInput(serializers.Serializer):
 
 
 class ResourceTypeUpdateInput(serializers.Serializer):
-    key = serializers.CharField(max_length=50, required=False, help_text="Cannot change; accepted if unchanged")
-    name = serializers.CharField(max_length=100, required=False)
+    key = StrictCharField(max_length=50, required=False, help_text="Cannot change; accepted if unchanged")
+    name = StrictCharField(max_length=100, required=False)
     booking_mode = serializers.ChoiceField(choices=BookingMode.choices, required=False)
     defaults = serializers.DictField(required=False)
     attribute_schema = serializers.DictField(required=False)
@@ -95,7 +101,7 @@ class PolicyInput(serializers.Serializer):
     price_amount = serializers.DecimalField(
         max_digits=PRICE_MAX_DIGITS, decimal_places=PRICE_DECIMALS, min_value=0, required=False
     )
-    currency = serializers.CharField(
+    currency = StrictCharField(
         min_length=3,
         max_length=3,
         required=False,
@@ -106,29 +112,29 @@ class PolicyInput(serializers.Serializer):
 
 class ResourceCreateInput(PolicyInput):
     vendor = serializers.UUIDField()
-    type = serializers.CharField(max_length=50, help_text="Resource type key")
-    name = serializers.CharField(max_length=120)
-    description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
-    timezone = serializers.CharField(max_length=64, required=False, help_text="IANA zone; default: the vendor's")
+    type = StrictCharField(max_length=50, help_text="Resource type key")
+    name = StrictCharField(max_length=120)
+    description = StrictCharField(max_length=5000, required=False, allow_blank=True)
+    timezone = StrictCharField(max_length=64, required=False, help_text="IANA zone; default: the vendor's")
     attributes = serializers.DictField(required=False, help_text="Validated against the type's attribute_schema")
 
 
 class ResourceUpdateInput(PolicyInput):
-    name = serializers.CharField(max_length=120, required=False)
-    description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
-    timezone = serializers.CharField(max_length=64, required=False)
+    name = StrictCharField(max_length=120, required=False)
+    description = StrictCharField(max_length=5000, required=False, allow_blank=True)
+    timezone = StrictCharField(max_length=64, required=False)
     attributes = serializers.DictField(required=False)
     is_active = serializers.BooleanField(required=False)
 
 
 class ResourcePriceOutput(serializers.Serializer):
     amount = serializers.DecimalField(max_digits=PRICE_MAX_DIGITS, decimal_places=PRICE_DECIMALS)
-    currency = serializers.CharField()
+    currency = StrictCharField()
 
 
-class ResourceOutput(serializers.ModelSerializer):
+class ResourceOutput(StrictModelSerializer):
     vendor = serializers.UUIDField(source="vendor_id")
-    type = serializers.CharField(source="resource_type.key")
+    type = StrictCharField(source="resource_type.key")
     check_in_time = serializers.TimeField(format=HHMM, allow_null=True)
     check_out_time = serializers.TimeField(format=HHMM, allow_null=True)
     price = serializers.SerializerMethodField()
@@ -178,8 +184,8 @@ class ResourceOutput(serializers.ModelSerializer):
 
 class WeeklyIntervalInput(serializers.Serializer):
     weekday = serializers.IntegerField(min_value=0, max_value=6, help_text="0 = Monday … 6 = Sunday")
-    start = serializers.RegexField(HHMM_RE, max_length=5, help_text='"HH:MM", local time')
-    end = serializers.RegexField(
+    start = StrictRegexField(HHMM_RE, max_length=5, help_text='"HH:MM", local time')
+    end = StrictRegexField(
         r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$", max_length=5, help_text='"HH:MM"; "24:00" or "00:00" is midnight'
     )
 
@@ -211,15 +217,15 @@ class ScheduleExceptionInput(serializers.Serializer):
     start = AwareDateTimeField()
     end = AwareDateTimeField()
     kind = serializers.ChoiceField(choices=ExceptionKind.choices)
-    reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    reason = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
 
 
 class ScheduleExceptionOutput(serializers.Serializer):
     id = serializers.UUIDField()
     start = serializers.DateTimeField()
     end = serializers.DateTimeField()
-    kind = serializers.CharField()
-    reason = serializers.CharField()
+    kind = StrictCharField()
+    reason = StrictCharField()
     created_at = serializers.DateTimeField()
 
 
@@ -269,14 +275,14 @@ class OptionOutput(serializers.Serializer):
 
 class AvailabilityOutput(serializers.Serializer):
     resource = serializers.UUIDField()
-    timezone = serializers.CharField()
+    timezone = StrictCharField()
     booking_mode = serializers.ChoiceField(choices=BookingMode.choices)
     options = OptionOutput(many=True)
 
 
 class ReasonOutput(serializers.Serializer):
-    code = serializers.CharField()
-    detail = serializers.CharField()
+    code = StrictCharField()
+    detail = StrictCharField()
     start = serializers.DateTimeField(required=False)
     end = serializers.DateTimeField(required=False)
 

@@ -7,7 +7,7 @@ from typing import cast
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from common.fields import OptionalEmailField
+from common.fields import OptionalEmailField, StrictCharField, StrictEmailField, StrictModelSerializer
 from common.validators import validate_timezone
 from vendors import selectors
 from vendors.models import Membership, MembershipRole, Vendor
@@ -22,28 +22,28 @@ REASON_MAX = 500
 
 
 class VendorApplyInput(serializers.Serializer):
-    name = serializers.CharField(max_length=NAME_MAX)
-    category = serializers.CharField(max_length=CATEGORY_MAX)
-    timezone = serializers.CharField(max_length=TIMEZONE_MAX, validators=[validate_timezone])
-    description = serializers.CharField(max_length=DESCRIPTION_MAX, required=False, allow_blank=True, default="")
+    name = StrictCharField(max_length=NAME_MAX)
+    category = StrictCharField(max_length=CATEGORY_MAX)
+    timezone = StrictCharField(max_length=TIMEZONE_MAX, validators=[validate_timezone])
+    description = StrictCharField(max_length=DESCRIPTION_MAX, required=False, allow_blank=True, default="")
     contact_email = OptionalEmailField(max_length=EMAIL_MAX, required=False, default="")
 
 
 class VendorUpdateInput(serializers.Serializer):
     """Every field optional (PATCH). ``status`` is not here: it changes only through the review actions."""
 
-    name = serializers.CharField(max_length=NAME_MAX, required=False)
-    category = serializers.CharField(max_length=CATEGORY_MAX, required=False)
-    timezone = serializers.CharField(max_length=TIMEZONE_MAX, validators=[validate_timezone], required=False)
-    description = serializers.CharField(max_length=DESCRIPTION_MAX, required=False, allow_blank=True)
+    name = StrictCharField(max_length=NAME_MAX, required=False)
+    category = StrictCharField(max_length=CATEGORY_MAX, required=False)
+    timezone = StrictCharField(max_length=TIMEZONE_MAX, validators=[validate_timezone], required=False)
+    description = StrictCharField(max_length=DESCRIPTION_MAX, required=False, allow_blank=True)
     contact_email = OptionalEmailField(max_length=EMAIL_MAX, required=False)
 
 
 class VendorStatusInput(serializers.Serializer):
-    reason = serializers.CharField(max_length=REASON_MAX, required=False, allow_blank=True, default="")
+    reason = StrictCharField(max_length=REASON_MAX, required=False, allow_blank=True, default="")
 
 
-class VendorOutput(serializers.ModelSerializer):
+class VendorOutput(StrictModelSerializer):
     contact_email = OptionalEmailField(read_only=True)  # may be "": the schema must allow it
     my_role = serializers.SerializerMethodField(help_text="The caller's role at this vendor, or null.")
 
@@ -80,14 +80,14 @@ class VendorOutput(serializers.ModelSerializer):
 
 
 class MemberAddInput(serializers.Serializer):
-    email = serializers.EmailField(max_length=EMAIL_MAX)
+    email = StrictEmailField(max_length=EMAIL_MAX)
     role = serializers.ChoiceField(choices=MembershipRole.choices)
 
 
-class MemberOutput(serializers.ModelSerializer):
+class MemberOutput(StrictModelSerializer):
     user = serializers.UUIDField(source="user_id", read_only=True)
-    email = serializers.EmailField(source="user.email", read_only=True)
-    full_name = serializers.CharField(source="user.full_name", read_only=True)
+    email = StrictEmailField(source="user.email", read_only=True)
+    full_name = StrictCharField(source="user.full_name", read_only=True)
 
     class Meta:
         model = Membership

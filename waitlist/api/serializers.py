@@ -7,7 +7,7 @@ from typing import Any
 from rest_framework import serializers
 
 from bookings.api.serializers import MAX_QUANTITY
-from common.fields import DateOrAwareDateTimeField
+from common.fields import DateOrAwareDateTimeField, StrictModelSerializer
 from waitlist.models import WaitlistEntry, WaitlistStatus
 
 
@@ -31,7 +31,7 @@ class WaitlistQuery(serializers.Serializer):
     status = serializers.MultipleChoiceField(choices=WaitlistStatus.choices, required=False)
 
 
-class WaitlistEntryOutput(serializers.ModelSerializer):
+class WaitlistEntryOutput(StrictModelSerializer):
     resource = serializers.UUIDField(source="resource_id")
     customer = serializers.UUIDField(source="customer_id")
     offer_booking = serializers.UUIDField(source="offer_booking_id", allow_null=True)
