@@ -12,6 +12,8 @@ import datetime as dt
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
+from common.money import Money, money
+
 if TYPE_CHECKING:  # no runtime import: bookings.services imports this module
     from bookings.models import Booking
     from vendors.models import Vendor
@@ -32,11 +34,6 @@ class Person(TypedDict):
     id: str
     email: str
     full_name: str
-
-
-class Money(TypedDict):
-    amount: str
-    currency: str
 
 
 class PeriodRef(TypedDict):
@@ -117,10 +114,6 @@ def _iso(value: dt.datetime) -> str:
     text = iso(value)
     assert text is not None
     return text
-
-
-def money(amount: Decimal | str, currency: str) -> Money:
-    return {"amount": f"{Decimal(amount):.2f}", "currency": currency}
 
 
 def booking_data(

@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from bookings.models import Booking, BookingEvent, BookingStatus
 from common.fields import AwareDateTimeField, DateOrAwareDateTimeField, StrictCharField, StrictModelSerializer
+from common.money import Money, money
 
 MAX_QUANTITY = 1000
 
@@ -79,8 +80,8 @@ class BookingOutput(StrictModelSerializer):
         read_only_fields = fields
 
     @extend_schema_field(MoneyOutput)
-    def get_price(self, booking: Booking) -> dict[str, str]:
-        return {"amount": f"{booking.price_amount:.2f}", "currency": booking.price_currency}
+    def get_price(self, booking: Booking) -> Money:
+        return money(booking.price_amount, booking.price_currency)
 
 
 class BookingEventOutput(StrictModelSerializer):

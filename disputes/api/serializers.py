@@ -8,6 +8,7 @@ from rest_framework import serializers
 from bookings.api.serializers import MoneyOutput
 from bookings.models import Booking
 from common.fields import StrictCharField, StrictModelSerializer
+from common.money import Money, money
 from disputes.api.fields import NamedChoiceField
 from disputes.models import Dispute, DisputeComment, DisputeEvent, DisputeOutcome, DisputeReason, DisputeStatus
 from disputes.services import MAX_COMMENT, MAX_DESCRIPTION, MAX_NOTE
@@ -78,8 +79,8 @@ class DisputeBookingOutput(StrictModelSerializer):
         read_only_fields = fields
 
     @extend_schema_field(MoneyOutput)
-    def get_price(self, booking: Booking) -> dict[str, str]:
-        return {"amount": f"{booking.price_amount:.2f}", "currency": booking.price_currency}
+    def get_price(self, booking: Booking) -> Money:
+        return money(booking.price_amount, booking.price_currency)
 
 
 class DisputeOutput(StrictModelSerializer):
@@ -124,10 +125,10 @@ class DisputeOutput(StrictModelSerializer):
         return dispute.outcome or None
 
     @extend_schema_field(MoneyOutput(allow_null=True))
-    def get_refund(self, dispute: Dispute) -> dict[str, str] | None:
+    def get_refund(self, dispute: Dispute) -> Money | None:
         if dispute.refund_amount is None:
             return None
-        return {"amount": f"{dispute.refund_amount:.2f}", "currency": dispute.refund_currency}
+        return money(dispute.refund_amount, dispute.refund_currency)
 
 
 class DisputeCommentOutput(StrictModelSerializer):
