@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Field, Model, QuerySet
+from django.db.models import Field, Model
 from rest_framework import pagination
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
@@ -48,7 +48,9 @@ class CursorPagination(pagination.CursorPagination):
         return min(size, self.max_page_size) if size > 0 else self.page_size
 
     def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> list[Any] | None:
-        self._model = queryset.model if isinstance(queryset, QuerySet) else None
+        # A QuerySet, or a stand-in that pages like one (resources.selectors.AvailableCatalog).
+        model = getattr(queryset, "model", None)
+        self._model = model if isinstance(model, type) and issubclass(model, Model) else None
         return super().paginate_queryset(queryset, request, view)
 
     def decode_cursor(self, request: Request) -> pagination.Cursor | None:

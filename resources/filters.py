@@ -2,9 +2,10 @@
 
 ``vendor``, ``type`` (key), ``category`` (the vendor's) and ``q`` narrow the catalog in
 SQL. ``available_from`` + ``available_to`` (+ ``quantity``, default 1) keep only resources
-with that many units free for the whole period, counted in SQL against the allocations'
-GiST index (``resources.selectors.resources_with_free_units``); the view then checks opening
-hours for the page it returns. ``quantity`` alone keeps resources with that many units.
+with that many units free for the whole period and open throughout it: the filter set only
+validates them (``availability_period``, ``quantity_wanted``); the view hands the narrowed
+catalog to ``resources.selectors.AvailableCatalog``, which tests candidates batch by batch
+in page order. ``quantity`` alone keeps resources with that many units.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from drf_spectacular.utils import extend_schema_field
 from bookings.domain.periods import Period
 from common.fields import AWARE_DATETIME_SCHEMA, MAX_YEAR, MIN_YEAR
 from resources.models import Resource
-from resources.selectors import resources_with_free_units
 
 MAX_SEARCH_WINDOW = timedelta(days=62)
 MAX_QUERY_LENGTH = 100
@@ -124,12 +124,13 @@ class ResourceFilter(django_filters.FilterSet):
         start, end = data.get("available_from"), data.get("available_to")
         return Period(start, end) if start is not None and end is not None else None
 
+    @property
+    def quantity_wanted(self) -> int:
+        return self.form.cleaned_data.get("quantity") or 1
+
     def filter_queryset(self, queryset: QuerySet[Resource]) -> QuerySet[Resource]:
+        """Everything but availability, which ``AvailableCatalog`` applies while paginating.
+        A resource with fewer units than asked for can never match, so that is SQL here."""
         queryset = super().filter_queryset(queryset)
         quantity = self.form.cleaned_data.get("quantity")
-        period = self.availability_period
-        if period is not None:
-            return resources_with_free_units(queryset, period=period, quantity=quantity or 1)
-        if quantity is not None:
-            return queryset.filter(capacity__gte=quantity)
-        return queryset
+        return queryset if quantity is None else queryset.filter(capacity__gte=quantity)

@@ -9,8 +9,9 @@ themselves, or take ``busy`` allocations the caller already loaded.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.postgres.fields import DateTimeRangeField
@@ -244,28 +245,19 @@ def _minutes_of(field: str) -> ExpressionWrapper:
     return ExpressionWrapper(OuterRef(field) * Value(MINUTE), output_field=DurationField())
 
 
-def resources_with_free_units(queryset: QuerySet[Resource], *, period: Period, quantity: int) -> QuerySet[Resource]:
-    """Resources with at least ``quantity`` units free for the whole of ``period``, in SQL.
+def busy_units_in(period: Period) -> Coalesce:
+    """Per resource row, the distinct units below ``capacity`` that cannot take ``period``.
 
-    A unit is free when none of its active allocations' blocked periods overlaps the period
-    widened by *this resource's* buffers. For each resource row a correlated subquery counts
-    the distinct busy units below ``capacity``::
+    A unit is busy when one of its active allocations' blocked periods overlaps the period
+    widened by *this resource's* buffers; a correlated subquery counts them::
 
         SELECT count(DISTINCT unit) FROM bookings_allocation
         WHERE resource_id = r.id AND is_active AND unit < r.capacity
           AND blocked && tstzrange(:start - r.buffer_before * '1 min', :end + r.buffer_after * '1 min')
 
     That predicate is exactly the GiST index behind the exclusion constraint
-    (``resource_id =, unit, blocked &&`` where ``is_active``), so each probe touches only
-    the allocations that overlap the period, not the resource's history. The outer query
-    keeps ``capacity - busy >= quantity`` and is paginated, so PostgreSQL walks the catalog
-    in page order (an index on the ordering) and stops after one page of matches: the work
-    is one index probe per resource examined, each bounded by the allocations overlapping
-    the period, and a constant number of queries whatever the catalog size. The worst case
-    (almost everything booked) examines every candidate, still one index probe each and
-    no rows shipped to Python. Opening hours and notice are checked afterwards in Python
-    for that page only (``resources_open_for``: two more queries), so a page may come back
-    shorter than ``page_size``; ``next`` still continues after it.
+    (``resource_id =, unit, blocked &&`` where ``is_active``), so each probe touches only the
+    allocations that overlap the period, never the resource's history.
     """
     blocked_from = ExpressionWrapper(Value(period.start) - _minutes_of("buffer_before_minutes"), DateTimeField())
     blocked_to = ExpressionWrapper(Value(period.end) + _minutes_of("buffer_after_minutes"), DateTimeField())
@@ -278,10 +270,104 @@ def resources_with_free_units(queryset: QuerySet[Resource], *, period: Period, q
         .annotate(units=Count("unit", distinct=True))
         .values("units")
     )
+    return Coalesce(Subquery(busy_units, output_field=IntegerField()), Value(0))
+
+
+def resources_with_free_units(queryset: QuerySet[Resource], *, period: Period, quantity: int) -> QuerySet[Resource]:
+    """Resources with at least ``quantity`` units free for the whole of ``period``, as one SQL
+    filter. Fine for a known, small set of rows; the catalog search uses ``AvailableCatalog``,
+    which evaluates the same count only for the rows it examines, in page order."""
     # alias, not annotate: the subquery runs once per row, in the WHERE clause only.
-    return queryset.alias(busy_units=Coalesce(Subquery(busy_units, output_field=IntegerField()), Value(0))).filter(
-        capacity__gte=F("busy_units") + quantity
-    )
+    return queryset.alias(busy_units=busy_units_in(period)).filter(capacity__gte=F("busy_units") + quantity)
+
+
+# How many catalog rows one search query examines: the first batch is sized from the page,
+# later ones double up to the cap, so a mostly booked catalog costs few round trips.
+SEARCH_BATCH_MIN = 25
+SEARCH_BATCH_MAX = 800
+
+
+class AvailableCatalog:
+    """The catalog narrowed to what can be booked for ``period`` (``quantity`` units free, open
+    throughout, within notice and horizon), examined batch by batch in the catalog's order.
+
+    Why not one SQL filter: with the free-units count in the ``WHERE`` clause, PostgreSQL cannot
+    tell how many rows it keeps, so it may count for every resource of the catalog and sort
+    afterwards (measured on 10k resources: 10,000 index probes, ~80 ms, growing with the catalog
+    and with every booking ever made). Here the candidates are read in page order by keyset,
+    the count is a ``SELECT``-list expression (PostgreSQL computes it after the ``LIMIT``, for
+    the rows of the batch only), opening hours are checked for the batch in Python (two
+    queries), and reading stops once enough rows matched. The cost grows with the resources
+    examined and the allocations overlapping the period, not with the catalog or its history;
+    a page is always full unless the catalog is exhausted.
+
+    It offers exactly what cursor pagination uses of a queryset: ``order_by`` (one field; the
+    primary key is added as a tie-breaker so batches never skip or repeat rows), ``filter``
+    and slicing ``[start:stop]``, which counts matching rows.
+    """
+
+    def __init__(self, queryset: QuerySet[Resource], *, period: Period, quantity: int, now: datetime) -> None:
+        self.queryset = queryset
+        self.model = queryset.model
+        self.period = period
+        self.quantity = quantity
+        self.now = now
+
+    def _with(self, queryset: QuerySet[Resource]) -> AvailableCatalog:
+        return AvailableCatalog(queryset, period=self.period, quantity=self.quantity, now=self.now)
+
+    def order_by(self, *fields: str) -> AvailableCatalog:
+        if len(fields) != 1:
+            raise ValueError("AvailableCatalog is ordered by exactly one field (plus the primary key).")
+        return self._with(self.queryset.order_by(*fields))
+
+    def filter(self, *args: Any, **kwargs: Any) -> AvailableCatalog:
+        return self._with(self.queryset.filter(*args, **kwargs))
+
+    def __getitem__(self, index: slice) -> list[Resource]:
+        if not isinstance(index, slice) or index.step not in (None, 1) or index.stop is None:
+            raise TypeError("AvailableCatalog supports [start:stop] slices only.")
+        start, stop = index.start or 0, index.stop
+        if start < 0 or stop < start:
+            raise ValueError("AvailableCatalog slices must be non-negative and increasing.")
+        found: list[Resource] = []
+        for batch in self._batches(first=max(SEARCH_BATCH_MIN, stop + stop // 2)):
+            found.extend(self._bookable(batch))
+            if len(found) >= stop:
+                break
+        return found[start:stop]
+
+    def __iter__(self) -> Iterator[Resource]:
+        for batch in self._batches(first=SEARCH_BATCH_MIN):
+            yield from self._bookable(batch)
+
+    def _batches(self, *, first: int) -> Iterator[list[Resource]]:
+        ordering = list(self.queryset.query.order_by) or ["-created_at"]
+        if len(ordering) != 1 or not isinstance(ordering[0], str):
+            raise ValueError("AvailableCatalog needs one ordering field.")
+        field = ordering[0].lstrip("-")
+        descending = ordering[0].startswith("-")
+        after = "lt" if descending else "gt"
+        candidates = self.queryset.order_by(ordering[0], "-pk" if descending else "pk").annotate(
+            busy_units=busy_units_in(self.period)
+        )
+        size = min(first, SEARCH_BATCH_MAX)
+        while True:
+            batch: list[Resource] = list(candidates[:size])
+            if batch:
+                yield batch
+            if len(batch) < size:
+                return
+            last = batch[-1]
+            position = getattr(last, field)
+            candidates = candidates.filter(
+                Q(**{f"{field}__{after}": position}) | Q(**{field: position, f"pk__{after}": last.pk})
+            )
+            size = min(size * 2, SEARCH_BATCH_MAX)
+
+    def _bookable(self, batch: list[Resource]) -> list[Resource]:
+        free = [r for r in batch if r.capacity - r.busy_units >= self.quantity]  # type: ignore[attr-defined]
+        return resources_open_for(free, period=self.period, now=self.now)
 
 
 def resources_open_for(resources: Sequence[Resource], *, period: Period, now: datetime) -> list[Resource]:

@@ -57,9 +57,9 @@ from resources.cache import cached_availability, cached_explain
 from resources.filters import ResourceFilter, restore_offset_plus
 from resources.models import Resource, ResourceType, ScheduleException
 from resources.selectors import (
+    AvailableCatalog,
     can_manage_resources,
     resources_listed_for,
-    resources_open_for,
     resources_visible_to,
     weekly_hours_of,
 )
@@ -188,11 +188,16 @@ class ResourceViewSet(GenericViewSet):
         return self._filterset.qs
 
     def list(self, request: Request) -> Response:
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset())) or []
+        catalog = self.filter_queryset(self.get_queryset())
         period = self._filterset.availability_period if self._filterset else None
-        if period is not None:
-            # Hours and notice are checked in Python on this page only (see resources.filters).
-            page = resources_open_for(page, period=period, now=timezone.now())
+        if period is not None and self._filterset is not None:
+            # Free units, hours and notice, tested batch by batch in page order (see AvailableCatalog).
+            available = AvailableCatalog(
+                catalog, period=period, quantity=self._filterset.quantity_wanted, now=timezone.now()
+            )
+            page = self.paginate_queryset(available) or []  # type: ignore[arg-type]  # pages like a QuerySet
+        else:
+            page = self.paginate_queryset(catalog) or []
         return self.get_paginated_response(ResourceOutput(page, many=True).data)
 
     def retrieve(self, request: Request, pk: str) -> Response:

@@ -161,3 +161,113 @@ def test_free_units_subquery_uses_the_exclusion_gist_index(world: World):
         cursor.execute("SET LOCAL enable_seqscan = off")  # tiny test tables would be scanned anyway
         plan = queryset.explain()
     assert "allocation_unit_no_overlap" in plan
+
+
+def _walk(client, direction: str = "next", **params) -> list[list[str]]:
+    """Every page of a search, following ``next`` (or, from the last page, ``previous``)."""
+    pages, url, query = [], "/api/v1/resources", params
+    while url:
+        response = client.get(url, query)
+        assert response.status_code == 200, response.content
+        body = response.json()
+        pages.append([row["name"] for row in body["results"]])
+        url, query = body[direction], None
+    return pages
+
+
+@pytest.fixture
+def mixed_catalog(world: World):
+    """Forty resources, newest first N39 .. N00: every third is booked, every fifth closed."""
+    day = next_weekday(2)
+    hours = every_day("08:00", "18:00")
+    base = at(day, 0) - timedelta(days=30)
+    bookable = []
+    for n in range(40):
+        resource = make_resource("range", vendor=world.vendor_a, name=f"N{n:02d}", capacity=1, hours=hours)
+        Resource.objects.filter(pk=resource.pk).update(created_at=base + timedelta(minutes=n))
+        if n % 3 == 0:
+            book(resource, at(day, 9), at(day, 10))
+        elif n % 5 == 0:
+            resource.exceptions.create(start=at(day, 0), end=at(day + timedelta(days=1), 0), kind="closed")
+        else:
+            bookable.append(f"N{n:02d}")
+    return day, list(reversed(bookable))
+
+
+def test_search_pages_are_full_and_in_catalog_order_whatever_is_filtered_out(mixed_catalog, api_client):
+    day, bookable = mixed_catalog
+    pages = _walk(api_client, page_size=5, available_from=iso(at(day, 9)), available_to=iso(at(day, 10)))
+    assert [name for page in pages for name in page] == bookable  # newest first, none skipped or repeated
+    assert [len(page) for page in pages[:-1]] == [5] * (len(pages) - 1)
+    assert 1 <= len(pages[-1]) <= 5
+
+
+def test_search_previous_links_walk_back_over_the_same_pages(mixed_catalog, api_client):
+    day, bookable = mixed_catalog
+    period = {"available_from": iso(at(day, 9)), "available_to": iso(at(day, 10))}
+    forward = _walk(api_client, page_size=4, **period)
+    response = api_client.get("/api/v1/resources", {"page_size": 4, **period})
+    while response.json()["next"]:
+        response = api_client.get(response.json()["next"])
+    last = response.json()
+    backward = [[row["name"] for row in last["results"]]]
+    url = last["previous"]
+    while url:
+        body = api_client.get(url).json()
+        backward.append([row["name"] for row in body["results"]])
+        url = body["previous"]
+    assert [name for page in reversed(backward) for name in page] == bookable
+    assert forward[0] == backward[-1]
+
+
+def test_search_pages_through_resources_created_at_the_same_instant(world: World, api_client):
+    day = next_weekday(2)
+    created = [
+        make_resource("range", vendor=world.vendor_a, name=f"T{n:02d}", hours=every_day("08:00", "18:00"))
+        for n in range(13)
+    ]
+    Resource.objects.filter(pk__in=[r.pk for r in created]).update(created_at=at(day, 0) - timedelta(days=1))
+    pages = _walk(api_client, page_size=5, available_from=iso(at(day, 9)), available_to=iso(at(day, 10)))
+    found = [name for page in pages for name in page]
+    assert sorted(found) == sorted(r.name for r in created)
+    assert len(found) == len(set(found))
+
+
+def test_search_finds_the_few_free_resources_of_a_mostly_booked_catalog(world: World, api_client):
+    day = next_weekday(2)
+    hours = every_day("08:00", "18:00")
+    free = []
+    for n in range(70):  # more than the first two batches
+        resource = make_resource("range", vendor=world.vendor_a, name=f"B{n:02d}", capacity=1, hours=hours)
+        Resource.objects.filter(pk=resource.pk).update(created_at=at(day, 0) - timedelta(days=30, minutes=-n))
+        if n in (0, 1):  # the two oldest: the last ones examined
+            free.append(resource.name)
+        else:
+            book(resource, at(day, 9), at(day, 10))
+    response = search(api_client, available_from=iso(at(day, 9)), available_to=iso(at(day, 10)))
+    assert response.status_code == 200
+    assert [row["name"] for row in response.json()["results"]] == ["B01", "B00"]
+    assert response.json()["next"] is None
+
+
+def test_search_counts_free_units_only_for_the_resources_it_examines(world: World, api_client):
+    """The free-units count is a SELECT-list expression computed after the LIMIT: the first
+    batch examines a bounded number of rows however large the catalog is."""
+    day = next_weekday(2)
+    for n in range(60):
+        make_resource("range", vendor=world.vendor_a, name=f"C{n:02d}", hours=every_day("08:00", "18:00"))
+    with CaptureQueriesContext(connection) as queries:
+        response = search(api_client, page_size=5, available_from=iso(at(day, 9)), available_to=iso(at(day, 10)))
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == 5
+    (catalog_sql,) = [q["sql"] for q in queries.captured_queries if "bookings_allocation" in q["sql"]]
+    assert catalog_sql.rstrip().endswith("LIMIT 25")
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + catalog_sql)
+        plan = cursor.fetchone()[0][0]["Plan"]
+
+    def subplan_loops(node) -> int:
+        own = node["Actual Loops"] if node.get("Parent Relationship") == "SubPlan" else 0
+        return own + sum(subplan_loops(child) for child in node.get("Plans", []))
+
+    assert 0 < subplan_loops(plan) <= 25
