@@ -26,7 +26,7 @@ import hashlib
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -81,6 +81,15 @@ def _bump_now(resource_id: str) -> None:
         cache.incr(key)
     except ValueError:  # never read yet (or evicted): any fresh value invalidates
         cache.set(key, _fresh_version(), timeout=None)
+
+
+def forget_availability_versions(resource_ids: Iterable[uuid.UUID | str]) -> None:
+    """Invalidate many resources at once (a vendor's status change) after commit: their
+    version keys are deleted in one round trip, so the next read starts a fresh, time-based
+    version that no cached entry carries."""
+    keys = [_version_key(resource_id) for resource_id in resource_ids]
+    if keys:
+        on_commit_robust(cache.delete_many, keys)
 
 
 # --- entries ----------------------------------------------------------------------------
@@ -145,3 +154,31 @@ def cached_explain(
 
     parts = ("explain", *_window_parts(requested), quantity, int(bucket.timestamp()), customer_hash(customer_id))
     return [Reason(code, detail, start, end) for code, detail, start, end in _cached(resource.pk, parts, compute)]
+
+
+# --- whole public answers ------------------------------------------------------------------
+# A warm read should not pay for the resource lookup, validation and rendering again. The
+# rendered JSON of a *public* resource's availability (active, of an active vendor: what
+# anyone may see) is kept under the resource's version, the raw query and the minute
+# bucket. Every change that can hide a resource moves its version (deactivation and
+# policy changes bump it; a vendor's status change forgets the versions of all its
+# resources), so a hit needs no database: the answer was public, and is still current.
+
+
+def public_availability_key(resource_id: uuid.UUID | str, params: Mapping[str, str], now: datetime) -> str | None:
+    """Where the rendered public answer for this query lives; ``None`` without Redis."""
+    version = availability_version(resource_id)
+    if version is None:
+        return None
+    query = "\x1f".join(params.get(name, "") for name in ("start", "end", "quantity"))
+    digest = hashlib.sha256(query.encode()).hexdigest()[:32]
+    return f"availability:{resource_id}:{version}:public:{digest}:{int(minute_bucket(now).timestamp())}"
+
+
+def public_availability_body(key: str) -> bytes | None:
+    body = cache.get(key)
+    return body if isinstance(body, bytes) else None
+
+
+def store_public_availability_body(key: str, body: bytes) -> None:
+    cache.set(key, body, AVAILABILITY_TTL_SECONDS)

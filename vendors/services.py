@@ -21,6 +21,7 @@ from accounts.models import User
 from common.errors import Conflict, InvalidInput, NotFound
 from notifications import outbox, payloads
 from vendors.models import Membership, MembershipRole, Vendor, VendorStatus, VendorStatusEvent
+from vendors.signals import vendor_status_changed
 
 
 class InvalidTransition(Conflict):
@@ -201,6 +202,7 @@ def _transition(*, vendor: Vendor, actor: User | None, reason: str, action: str)
         VendorStatusEvent.objects.create(
             vendor_id=vendor.pk, from_status=from_status, to_status=to_status, actor=actor, reason=reason
         )
+        vendor_status_changed.send(sender=Vendor, vendor_id=vendor.pk, from_status=from_status, to_status=to_status)
         vendor.refresh_from_db()
         if event_type is not None:
             data = dict(payloads.vendor_data(vendor, reason=reason))

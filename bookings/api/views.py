@@ -15,7 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import BaseThrottle, UserRateThrottle
+from rest_framework.throttling import BaseThrottle
 
 from accounts.models import User
 from bookings import calendar, services
@@ -32,6 +32,7 @@ from bookings.domain.policy import nights_period
 from bookings.models import Booking
 from common.errors import InvalidInput, NotFound
 from common.pagination import CursorPagination
+from common.throttling import UserRateThrottle
 from resources.models import Resource
 from resources.selectors import policy_for
 from vendors.selectors import is_vendor_member, member_vendor_ids

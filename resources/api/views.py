@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db.models import QuerySet
+from django.http import HttpResponse, HttpResponseBase
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from django_filters.utils import translate_validation
@@ -28,6 +29,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticatedOrReadOnly
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
@@ -53,12 +55,19 @@ from resources.api.serializers import (
     WeeklyHoursInput,
     WeeklyHoursOutput,
 )
-from resources.cache import cached_availability, cached_explain
+from resources.cache import (
+    cached_availability,
+    cached_explain,
+    public_availability_body,
+    public_availability_key,
+    store_public_availability_body,
+)
 from resources.filters import ResourceFilter, restore_offset_plus
 from resources.models import Resource, ResourceType, ScheduleException
 from resources.selectors import (
     AvailableCatalog,
     can_manage_resources,
+    is_public,
     resources_listed_for,
     resources_visible_to,
     weekly_hours_of,
@@ -320,12 +329,19 @@ class ResourceViewSet(GenericViewSet):
         responses=AvailabilityOutput,
     )
     @action(detail=True, methods=["get"])
-    def availability(self, request: Request, pk: str) -> Response:
+    def availability(self, request: Request, pk: str) -> HttpResponseBase:
+        now = timezone.now()
+        # A public resource's answer is cached rendered (resources.cache): a hit is one
+        # version read and one entry read, no database. Auth and throttles have run already.
+        key = None
+        if request.accepted_renderer.format == "json":
+            key = public_availability_key(pk, request.query_params, now)
+            cached = public_availability_body(key) if key is not None else None
+            if cached is not None:
+                return HttpResponse(cached, content_type="application/json")
         resource = self.get_object()
         query = self._query(request, resource).validated_data
-        options = cached_availability(
-            resource=resource, window=query["period"], quantity=query["quantity"], now=timezone.now()
-        )
+        options = cached_availability(resource=resource, window=query["period"], quantity=query["quantity"], now=now)
         # Rendered by hand (the shape of AvailabilityOutput, which documents it): a week of
         # slots is hundreds of rows, and DRF field-by-field serialisation was a third of a
         # cached read's CPU (docs/performance.md).
@@ -335,6 +351,10 @@ class ResourceViewSet(GenericViewSet):
             "booking_mode": resource.booking_mode,
             "options": [{"start": _utc(o.start), "end": _utc(o.end), "available": o.available} for o in options],
         }
+        if key is not None and is_public(resource):
+            rendered = JSONRenderer().render(body)
+            store_public_availability_body(key, rendered)
+            return HttpResponse(rendered, content_type="application/json")
         return Response(body)
 
     @extend_schema(

@@ -152,3 +152,63 @@ def test_the_notice_is_never_shown_too_generously(world: World, api_client):
     first = datetime.fromisoformat(response.json()["options"][0]["start"])
     assert first >= now + timedelta(minutes=60)
     assert first < now + timedelta(minutes=66)
+
+
+# --- whole public answers: a hit needs no database ------------------------------------------
+
+
+def _availability(client, resource, day):
+    return client.get(
+        f"/api/v1/resources/{resource.pk}/availability", {"start": iso(at(day, 0)), "end": iso(at(day, 23))}
+    )
+
+
+def test_a_public_answer_is_served_again_without_the_database(api_client, resource):
+    day = next_weekday(2)
+    first = _availability(api_client, resource, day)
+    with CaptureQueriesContext(connection) as queries:
+        second = _availability(api_client, resource, day)
+    assert first.status_code == second.status_code == 200
+    assert queries.captured_queries == []
+    assert second.content == first.content
+    assert second["Content-Type"] == first["Content-Type"] == "application/json"
+
+
+def test_a_deactivated_resource_is_not_served_from_the_cache(
+    api_client, resource, owner_a, django_capture_on_commit_callbacks
+):
+    day = next_weekday(2)
+    assert _availability(api_client, resource, day).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        assert owner_a.delete(f"/api/v1/resources/{resource.pk}").status_code == 204
+    assert _availability(api_client, resource, day).status_code == 404
+
+
+def test_a_suspended_vendors_resources_are_not_served_from_the_cache(
+    world: World, api_client, resource, django_capture_on_commit_callbacks
+):
+    from vendors.services import vendor_reinstate, vendor_suspend
+
+    day = next_weekday(2)
+    other = make_resource("slots", vendor=world.vendor_a, hours=every_day("09:00", "11:00"))
+    assert _availability(api_client, resource, day).status_code == 200
+    assert _availability(api_client, other, day).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        vendor_suspend(vendor=world.vendor_a, actor=None, reason="audit")
+    assert _availability(api_client, resource, day).status_code == 404
+    assert _availability(api_client, other, day).status_code == 404
+    with django_capture_on_commit_callbacks(execute=True):
+        vendor_reinstate(vendor=world.vendor_a, actor=None)
+    assert _availability(api_client, resource, day).status_code == 200
+
+
+def test_what_members_see_of_a_hidden_resource_is_never_served_to_others(
+    world: World, api_client, owner_a, django_capture_on_commit_callbacks
+):
+    day = next_weekday(2)
+    hidden = make_resource("slots", vendor=world.vendor_a, hours=every_day("09:00", "11:00"))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert owner_a.delete(f"/api/v1/resources/{hidden.pk}").status_code == 204
+    assert _availability(owner_a, hidden, day).status_code == 200  # members still see it
+    assert _availability(owner_a, hidden, day).status_code == 200
+    assert _availability(api_client, hidden, day).status_code == 404
