@@ -47,24 +47,64 @@ def record(
     emit: bool = True,
 ) -> BookingEvent:
     """Append a history row and, for state changes others care about (``emit``), an outbox event."""
-    event = BookingEvent.objects.create(
+    event = _history_row(
+        booking, action=action, from_status=from_status, to_status=booking.status, actor=actor, reason=reason, data=data
+    )
+    event.save(force_insert=True)
+    if emit:
+        _announce(booking, action=action, reason=reason, data=data)
+    return event
+
+
+def record_instant_creation(booking: Booking, *, confirm_action: str, actor: User | None, now: datetime) -> None:
+    """History and outbox event of a booking created and confirmed (or sent for approval) in one step.
+
+    Both steps are kept in history, as if the hold had been written and then confirmed
+    (``create``: "" → held, then ``confirm_action``: held → the booking's status), in one
+    INSERT; only the confirmation is announced (the hold never existed outside the transaction).
+    """
+    rows = [
+        _history_row(booking, action="create", from_status="", to_status=BookingStatus.HELD, actor=actor),
+        _history_row(
+            booking, action=confirm_action, from_status=BookingStatus.HELD, to_status=booking.status, actor=actor
+        ),
+    ]
+    BookingEvent.objects.bulk_create(rows)
+    _announce(booking, action=confirm_action, reason="", data=None)
+
+
+def _history_row(
+    booking: Booking,
+    *,
+    action: str,
+    from_status: str,
+    to_status: str,
+    actor: User | None,
+    reason: str = "",
+    data: dict[str, Any] | None = None,
+) -> BookingEvent:
+    return BookingEvent(
         booking=booking,
         action=action,
         from_status=from_status,
-        to_status=booking.status,
+        to_status=to_status,
         actor=actor if actor is not None and actor.is_authenticated else None,
         reason=reason[:500],
         data=data or {},
     )
+
+
+def _announce(booking: Booking, *, action: str, reason: str, data: dict[str, Any] | None) -> None:
+    """The outbox event of a history action, if that action (ending in the booking's status) has one."""
     event_type = _EVENT_TYPES.get((action, BookingStatus(booking.status)))
-    if event_type and emit:
-        payload = booking_snapshot(booking)
-        if data:
-            payload["change"] = data
-        if reason:
-            payload["reason"] = reason[:500]
-        outbox.emit(event_type=event_type, vendor_id=booking.resource.vendor_id, data=payload, booking_id=booking.pk)
-    return event
+    if event_type is None:
+        return
+    payload = booking_snapshot(booking)
+    if data:
+        payload["change"] = data
+    if reason:
+        payload["reason"] = reason[:500]
+    outbox.emit(event_type=event_type, vendor_id=booking.resource.vendor_id, data=payload, booking_id=booking.pk)
 
 
 def schedule_hold_expiry(booking: Booking) -> None:

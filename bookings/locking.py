@@ -42,7 +42,8 @@ def lock_resource(resource_id: uuid.UUID) -> Resource:
     _set_lock_timeout()
     try:
         locked = Resource.objects.select_for_update(of=("self",)).select_related("vendor")
-        resource = locked.filter(pk=resource_id).first()
+        # order_by("pk"): .first() would otherwise sort by Meta.ordering (vendor name, name).
+        resource = locked.filter(pk=resource_id).order_by("pk").first()
     except OperationalError as exc:
         if is_lock_timeout(exc):
             raise SlotUnavailable("The resource is busy; try again.", retry_after=1) from exc

@@ -174,26 +174,37 @@ def book_locked(
     ``series`` links an occurrence to its ``BookingSeries``.
     """
     plan = _plan(resource=resource, period=period, quantity=quantity, now=now, customer_id=customer.pk)
+    status: str = BookingStatus.HELD
+    hold_expires_at: datetime | None = now + timedelta(minutes=resource.hold_minutes)
+    confirmed_at: datetime | None = None
+    # An instant booking's hold never exists outside this transaction, so its row is written
+    # in its final state (what confirming the hold leaves: no hold expiry, confirmed_at unless
+    # the vendor must approve) instead of inserting a hold and updating it a statement later.
+    # History keeps both steps; only the confirmation is announced (one outbox event, one
+    # email, one webhook).
+    action = _confirm_action(resource) if confirm else None
+    if action is not None:
+        status, hold_expires_at = str(next_status(DomainStatus.HELD, action)), None
+        confirmed_at = now if action is BookingAction.CONFIRM else None
     booking = Booking.objects.create(
         resource=resource,
         customer=customer,
         start=period.start,
         end=period.end,
         quantity=quantity,
-        status=BookingStatus.HELD,
-        hold_expires_at=now + timedelta(minutes=resource.hold_minutes),
+        status=status,
+        hold_expires_at=hold_expires_at,
+        confirmed_at=confirmed_at,
         price_amount=plan.price_amount,
         price_currency=resource.currency,
         notes=notes,
         series=series,
     )
     _insert_allocations(booking, plan)
-    # An instant booking's hold never exists outside this transaction: announce only the
-    # confirmation (one outbox event, one email, one webhook), keep both steps in history.
-    events.record(booking, action="create", from_status="", actor=customer, now=now, emit=not confirm)
-    if confirm:
-        _confirm_held(booking, actor=customer, now=now)
+    if action is not None:
+        events.record_instant_creation(booking, confirm_action=str(action), actor=customer, now=now)
     else:
+        events.record(booking, action="create", from_status="", actor=customer, now=now)
         events.schedule_hold_expiry(booking)
     bump_availability_version(resource.pk)
     return booking
@@ -226,9 +237,12 @@ def booking_create(
     now = _now(now)
     period = Period(start, end)
     with constraint_as_conflict("Those units were just taken; try another period."), transaction.atomic():
-        lock_customer(customer.pk)
+        # The customer lock only serialises the hold-cap check. An instant booking holds nothing
+        # open (its hold never outlives this transaction), so it cannot hoard: no cap, no lock.
+        if not confirm:
+            lock_customer(customer.pk)
         resource = lock_resource(resource_id)
-        if not confirm:  # an instant booking holds nothing open, so it cannot hoard
+        if not confirm:
             _check_hold_cap(customer, now)
         return book_locked(
             resource=resource,
@@ -286,8 +300,12 @@ def _transition(
     bump_availability_version(booking.resource_id)
 
 
+def _confirm_action(resource: Resource) -> BookingAction:
+    return BookingAction.CONFIRM_PENDING if resource.requires_approval else BookingAction.CONFIRM
+
+
 def _confirm_held(booking: Booking, *, actor: User | None, now: datetime) -> None:
-    action = BookingAction.CONFIRM_PENDING if booking.resource.requires_approval else BookingAction.CONFIRM
+    action = _confirm_action(booking.resource)
     fields: dict[str, object] = {"hold_expires_at": None}
     if action is BookingAction.CONFIRM:
         fields["confirmed_at"] = now

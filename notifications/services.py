@@ -10,20 +10,26 @@ retried by ``notifications_dispatch_due``. The one window left is a worker dying
 the mail server accepted the message and before ``sent`` was written: the row's lease
 (``next_attempt_at``) passes and it is sent again. So: exactly once normally, at most one
 duplicate after a crash, never lost.
+
+The fan-out sends up to ``INLINE_EMAILS_MAX`` of the emails it records itself, right after
+its commit: it inserts those rows already claimed (attempt 1, a send lease), so the same
+claim, lease and retry rules hold without a task per email.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
+import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
-from django.db import models, transaction
-from django.db.models import F, Q
+from django.db import DatabaseError, models, transaction
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from common.transactions import on_commit_robust
@@ -38,6 +44,21 @@ logger = logging.getLogger("allot.notifications")
 
 _OPEN = (NotificationStatus.PENDING, NotificationStatus.SENDING)
 
+# Inline sends. A send_notification task per email costs a publish, a consume, a task run and
+# a database connection each, plus a read of the row: as much CPU as the fan-out itself. So
+# the fan-out claims up to INLINE_EMAILS_MAX of the rows it records and sends them itself
+# after commit, with the same claim, record-then-send and retry rules as ``notification_send``
+# (a failure goes back to pending with a backoff and ``dispatch_due_notifications`` retries
+# it). To keep a slow or dead mail server from holding up the default queue (fan-out, hold
+# expiry), a failed send or one slower than INLINE_SLOW_SECONDS pauses inline sending in
+# this process for INLINE_PAUSE_SECONDS: the remaining emails go to the notifications queue.
+
+INLINE_EMAILS_MAX = 5
+INLINE_SLOW_SECONDS = 2.0
+INLINE_PAUSE_SECONDS = 60.0
+_inline_lock = threading.Lock()
+_inline_paused_until = 0.0
+
 
 # --- The outbox ------------------------------------------------------------------------
 
@@ -46,7 +67,9 @@ def outbox_process_event(*, event_id: uuid.UUID, now: dt.datetime | None = None)
     """Fan one event out into email records and webhook deliveries; True if this call did it.
 
     Safe to run any number of times, concurrently too: the first run records everything and
-    sets ``processed_at``; later runs find it set and do nothing.
+    sets ``processed_at``; later runs find it set and do nothing. After its commit the run
+    sends up to ``INLINE_EMAILS_MAX`` of the emails it recorded itself (see ``_send_inline``)
+    and hands the rest, and every webhook delivery, to their queues.
     """
     now = now or timezone.now()
     # Counted in its own statement, so an event that fails every time (a poison event) shows
@@ -55,22 +78,53 @@ def outbox_process_event(*, event_id: uuid.UUID, now: dt.datetime | None = None)
         return False
     with transaction.atomic():
         # The row lock serialises two workers handed the same event: the second waits here,
-        # then sees processed_at and leaves.
-        event = OutboxEvent.objects.select_for_update().filter(pk=event_id, processed_at__isnull=True).first()
+        # then sees processed_at and leaves. Whether the event already has email records
+        # (only if processed_at was cleared after a run) comes with the same statement.
+        event = (
+            OutboxEvent.objects.select_for_update(of=("self",))
+            .filter(pk=event_id, processed_at__isnull=True)
+            .annotate(has_notifications=Exists(SentNotification.objects.filter(event=OuterRef("pk"))))
+            .order_by()
+            .first()
+        )
         if event is None:
             return False
-        notification_ids = _record_event_notifications(event, now=now)
+        inline, queued = _record_event_notifications(
+            event, now=now, recorded_before=bool(getattr(event, "has_notifications", True))
+        )
         delivery_ids = webhook_deliveries_record(event=event, now=now)
         outbox.run_consumers(event.event_type, event.data)
         event.processed_at = now
         event.save(update_fields=["processed_at"])
-        on_commit_robust(_dispatch_new, notification_ids, delivery_ids)
+        on_commit_robust(_dispatch_new, inline, queued, delivery_ids)
     return True
 
 
-def _record_event_notifications(event: OutboxEvent, *, now: dt.datetime) -> list[int]:
+def _record_event_notifications(
+    event: OutboxEvent, *, now: dt.datetime, recorded_before: bool
+) -> tuple[list[SentNotification], list[int]]:
+    """Record the event's emails (inside the fan-out transaction, under the event's row lock).
+
+    Returns the rows this run claimed to send itself after commit, and the ids of the pending
+    rows to hand to the ``notifications`` queue. Only a run holding the event's lock with
+    ``processed_at`` unset records emails, so nothing else inserts rows for this event
+    meanwhile; the unique constraint (event, recipient, kind) still refuses a second record.
+    """
     planned = emails.plan(kind=event.event_type, vendor_id=event.vendor_id, data=event.data)
+    if not planned:
+        return [], []
+    queued: list[int] = []
+    if recorded_before:  # processed once already (processed_at was cleared): keep those records
+        recorded = SentNotification.objects.filter(event=event, kind=event.event_type)
+        known = set()
+        for pk, recipient, status, attempts in recorded.values_list("id", "recipient", "status", "attempts"):
+            known.add(recipient)
+            if status == NotificationStatus.PENDING and attempts == 0:
+                queued.append(pk)  # recorded but never attempted: hand it out again, as before
+        planned = [email for email in planned if email.recipient not in known]
+    claim = min(len(planned), INLINE_EMAILS_MAX) if _inline_sending_allowed() else 0
     retry_at = now + setting_seconds("ALLOT_NOTIFICATION_REDISPATCH_SECONDS")
+    lease_until = now + setting_seconds("ALLOT_NOTIFICATION_LEASE_SECONDS")
     rows = [
         SentNotification(
             event=event,
@@ -79,24 +133,93 @@ def _record_event_notifications(event: OutboxEvent, *, now: dt.datetime) -> list
             recipient=email.recipient,
             subject=email.subject,
             body=email.body,
-            next_attempt_at=retry_at,
+            # The first ``claim`` rows are born claimed by this run, exactly as
+            # ``notification_send`` claims a row (attempt 1, status sending, a lease in
+            # next_attempt_at): no one else can see them before commit, so no race. If this
+            # worker dies before sending, the lease passes and the sweep sends them.
+            status=NotificationStatus.SENDING if index < claim else NotificationStatus.PENDING,
+            attempts=1 if index < claim else 0,
+            next_attempt_at=lease_until if index < claim else retry_at,
         )
-        for email in planned
+        for index, email in enumerate(planned)
     ]
-    # ON CONFLICT DO NOTHING: the unique constraint, not this code, decides "already recorded".
-    SentNotification.objects.bulk_create(rows, ignore_conflicts=True)
-    fresh = SentNotification.objects.filter(event=event, status=NotificationStatus.PENDING, attempts=0)
-    return list(fresh.values_list("id", flat=True))
+    SentNotification.objects.bulk_create(rows)  # ids come back with the INSERT (RETURNING)
+    queued += [row.pk for row in rows[claim:]]
+    return rows[:claim], queued
 
 
-def _dispatch_new(notification_ids: Iterable[int], delivery_ids: Iterable[uuid.UUID]) -> None:
-    """After commit: hand the new rows to their queues. A failed publish is left to the sweepers."""
+def _dispatch_new(
+    inline: Sequence[SentNotification], notification_ids: Iterable[int], delivery_ids: Iterable[uuid.UUID]
+) -> None:
+    """After commit: hand the queued rows to their queues, then send the claimed emails here.
+
+    A failed publish is left to the sweepers. Webhooks always go through their own queue
+    (slow, failure-prone receivers must never hold up this one).
+    """
     from notifications.tasks import deliver_webhook, send_notification
 
-    for notification_id in notification_ids:
-        enqueue(send_notification, notification_id, 0)
     for delivery_id in delivery_ids:
         enqueue(deliver_webhook, str(delivery_id), 0)
+    for notification_id in notification_ids:
+        enqueue(send_notification, notification_id, 0)
+    for index, notification in enumerate(inline):
+        if not _inline_sending_allowed():
+            _hand_over(inline[index:])
+            return
+        try:
+            _send_inline(notification)
+        except Exception:  # e.g. the database went away: the others go to the queue
+            logger.warning("inline send of email %s failed", notification.pk, exc_info=True)
+            _pause_inline_sending()
+            _hand_over(inline[index + 1 :])
+            return
+
+
+# --- Inline sends (the fan-out sends the emails it recorded) ---------------------------
+
+
+def _inline_sending_allowed() -> bool:
+    return INLINE_EMAILS_MAX > 0 and settings.ALLOT_EMAIL_MAX_ATTEMPTS >= 1 and time.monotonic() >= _inline_paused_until
+
+
+def _pause_inline_sending() -> None:
+    global _inline_paused_until
+    with _inline_lock:
+        _inline_paused_until = time.monotonic() + INLINE_PAUSE_SECONDS
+
+
+def resume_inline_sending() -> None:
+    global _inline_paused_until
+    with _inline_lock:
+        _inline_paused_until = 0.0
+
+
+def _send_inline(notification: SentNotification) -> None:
+    """Send one row this worker claimed at fan-out (attempt 1); pause inline sending if it was slow or failed."""
+    started = time.monotonic()
+    sent = _deliver(notification, max_attempts=settings.ALLOT_EMAIL_MAX_ATTEMPTS, now=timezone.now())
+    if not sent or time.monotonic() - started > INLINE_SLOW_SECONDS:
+        logger.info("pausing inline email sends for %ss; emails go through the queue", INLINE_PAUSE_SECONDS)
+        _pause_inline_sending()
+
+
+def _hand_over(claimed: Sequence[SentNotification]) -> None:
+    """Release claimed rows that will not be sent here (back to pending, attempt 0) and queue them."""
+    from notifications.tasks import send_notification
+
+    if not claimed:
+        return
+    ids = [notification.pk for notification in claimed]
+    retry_at = timezone.now() + setting_seconds("ALLOT_NOTIFICATION_REDISPATCH_SECONDS")
+    try:
+        SentNotification.objects.filter(pk__in=ids, status=NotificationStatus.SENDING, attempts=1).update(
+            status=NotificationStatus.PENDING, attempts=0, next_attempt_at=retry_at
+        )
+    except DatabaseError:  # they stay claimed: the sweep sends them once their lease has passed
+        logger.warning("could not release claimed emails %s; the sweep will send them", ids, exc_info=True)
+        return
+    for notification_id in ids:
+        enqueue(send_notification, notification_id, 0)
 
 
 def outbox_relay(*, now: dt.datetime | None = None, batch_size: int = 100, max_batches: int = 20) -> int:
@@ -154,7 +277,12 @@ def notification_send(*, notification_id: int, expected_attempts: int, now: dt.d
     if not claimed:
         return False
     notification = SentNotification.objects.get(pk=notification_id)
-    mine = SentNotification.objects.filter(pk=notification_id, attempts=notification.attempts)
+    return _deliver(notification, max_attempts=max_attempts, now=now)
+
+
+def _deliver(notification: SentNotification, *, max_attempts: int, now: dt.datetime) -> bool:
+    """Send a row this worker has claimed (``notification.attempts`` is its claim) and record the outcome."""
+    mine = SentNotification.objects.filter(pk=notification.pk, attempts=notification.attempts)
     try:
         _send_email(notification)
     except Exception as exc:  # noqa: BLE001 - any failure of the mail backend is a retryable send failure

@@ -91,12 +91,14 @@ def webhook_deliveries_record(*, event: OutboxEvent, now: dt.datetime) -> list[u
     """Create one pending delivery per subscribed active endpoint (inside the fan-out transaction)."""
     if event.vendor_id is None:
         return []
-    endpoints = WebhookEndpoint.objects.filter(
+    endpoint_ids = WebhookEndpoint.objects.filter(
         vendor_id=event.vendor_id, is_active=True, events__contains=[event.event_type]
-    )
+    ).values_list("id", flat=True)
     # The on-commit enqueue sends them now; next_retry_at only tells the sweep when to step in.
     retry_at = now + setting_seconds("ALLOT_WEBHOOK_REDISPATCH_SECONDS")
-    rows = [WebhookDelivery(endpoint=endpoint, event=event, next_retry_at=retry_at) for endpoint in endpoints]
+    rows = [WebhookDelivery(endpoint_id=pk, event=event, next_retry_at=retry_at) for pk in endpoint_ids]
+    if not rows:  # no subscriber (the common case): nothing to record, nothing to look up
+        return []
     WebhookDelivery.objects.bulk_create(rows, ignore_conflicts=True)
     fresh = WebhookDelivery.objects.filter(event=event, status=DeliveryStatus.PENDING, attempts=0)
     return list(fresh.values_list("id", flat=True))

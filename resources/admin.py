@@ -159,6 +159,8 @@ class ResourceAdmin(admin.ModelAdmin[Resource]):
 @admin.register(WeeklyHours)
 class WeeklyHoursAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[WeeklyHours]):
     list_display = ["resource_link", "weekday", "start_time", "end_time"]
+    # Meta.ordering is by resource id (cheap single-resource reads); people read by name.
+    ordering = ["resource__vendor__name", "resource__name", "weekday", "start_time"]
     list_filter = ["weekday"]
     search_fields = ["resource__name", "resource__vendor__name", "=resource__id"]
     list_select_related = ["resource"]

@@ -147,7 +147,7 @@ class WeeklyHours(models.Model):
     end_time = models.TimeField(help_text="00:00 means midnight at the end of the day")
 
     class Meta:
-        ordering = ["resource", "weekday", "start_time"]
+        ordering = ["resource_id", "weekday", "start_time"]
         verbose_name_plural = "weekly hours"
         constraints = [
             models.CheckConstraint(condition=Q(weekday__gte=0) & Q(weekday__lte=6), name="weeklyhours_weekday_0_6"),
@@ -174,7 +174,7 @@ class ScheduleException(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["resource", "start"]
+        ordering = ["resource_id", "start"]
         indexes = [models.Index(fields=["resource", "start", "end"])]
         constraints = [
             models.CheckConstraint(condition=Q(start__lt=models.F("end")), name="exception_start_before_end")

@@ -15,17 +15,19 @@ from typing import Any
 import pytest
 
 from config.celery import app as celery_app
-from notifications import queueing
+from notifications import queueing, services
 from tests.factories.vendors import VendorFactory, member_of
 from vendors.models import MembershipRole
 
 
 @pytest.fixture(autouse=True)
 def _closed_breaker() -> Iterator[None]:
-    """Each test starts (and leaves) with the publish circuit breaker closed."""
+    """Each test starts (and leaves) with the publish circuit breaker closed and inline email sends on."""
     queueing.reset_breaker()
+    services.resume_inline_sending()
     yield
     queueing.reset_breaker()
+    services.resume_inline_sending()
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from notifications import emails, outbox
+from notifications import emails, outbox, services
 from notifications.models import NotificationStatus, OutboxEvent, SentNotification
 from notifications.payloads import booking_data, dispute_data, vendor_data, waitlist_offer_data
 from notifications.services import (
@@ -163,9 +163,10 @@ def test_a_customer_who_is_also_a_manager_gets_one_email_as_the_customer(team):
 
 
 def _recorded(team, django_capture_on_commit_callbacks, monkeypatch) -> SentNotification:
-    """Fan an event out without sending (the send tasks are swallowed), return the customer's row."""
+    """Fan an event out without sending (no inline sends, the send tasks are swallowed), return the customer's row."""
     from notifications.tasks import send_notification
 
+    monkeypatch.setattr(services, "INLINE_EMAILS_MAX", 0)
     monkeypatch.setattr(send_notification, "apply_async", lambda *a, **k: None)
     event = OutboxEventFactory(vendor=team.vendor)
     with django_capture_on_commit_callbacks(execute=True):
