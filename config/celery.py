@@ -13,9 +13,9 @@ from PostgreSQL by the sweeps, not by Celery, so the retry state survives any br
 
 import os
 
-from celery import Celery, Task, signals
+from celery import Celery, Task
 from celery.schedules import crontab
-from django.db import InterfaceError, OperationalError, close_old_connections
+from django.db import InterfaceError, OperationalError
 from kombu import Queue
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -76,20 +76,3 @@ app.conf.beat_schedule = {
         "options": {"expires": 3600},
     },
 }
-
-
-# --- database connections between tasks ------------------------------------------------------
-# Celery's Django fixup closes every connection before and after each task and, in prefork
-# workers with Django's connection pool, closes the whole pool too: every task then opened a
-# new PostgreSQL connection (~5 ms of client CPU plus a backend start, about as much as the
-# outbox fan-out itself; docs/performance.md). With DB_REUSE_MAX the fixup only recycles
-# everything every that many tasks; in between, each task hands its connection back to the
-# pool (Django's close_old_connections: CONN_MAX_AGE is 0 with a pool, so "close" means
-# "return to the pool"), and a connection that broke is discarded, not reused.
-app.conf.CELERY_DB_REUSE_MAX = 500
-
-
-@signals.task_prerun.connect
-@signals.task_postrun.connect
-def _return_connections_to_the_pool(**kwargs: object) -> None:
-    close_old_connections()
