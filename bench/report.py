@@ -176,7 +176,7 @@ def markdown(results: dict[str, Any]) -> str:
             add("")
             add(
                 f"One booking request sends {booking.get('statements_per_request')} statements (JWT user lookup,"
-                " BEGIN … COMMIT, two post-commit outbox updates); pgbench replays all of them per transaction"
+                " BEGIN … COMMIT, the post-commit outbox update); pgbench replays all of them per transaction"
                 f" (`{booking.get('pgbench_script')}`)."
             )
         add("")
