@@ -335,7 +335,8 @@ class ResourceViewSet(GenericViewSet):
         # version read and one entry read, no database. Auth and throttles have run already.
         key = None
         if request.accepted_renderer.format == "json":
-            key = public_availability_key(pk, request.query_params, now)
+            # The canonical id: the version key is bumped under str(resource.pk), never another spelling.
+            key = public_availability_key(uuid.UUID(pk), request.query_params, now)
             cached = public_availability_body(key) if key is not None else None
             if cached is not None:
                 return HttpResponse(cached, content_type="application/json")

@@ -212,3 +212,15 @@ def test_what_members_see_of_a_hidden_resource_is_never_served_to_others(
     assert _availability(owner_a, hidden, day).status_code == 200  # members still see it
     assert _availability(owner_a, hidden, day).status_code == 200
     assert _availability(api_client, hidden, day).status_code == 404
+
+
+def test_another_spelling_of_the_id_shares_the_version(
+    api_client, resource, owner_a, django_capture_on_commit_callbacks
+):
+    day = next_weekday(2)
+    shouting = str(resource.pk).upper()
+    query = {"start": iso(at(day, 0)), "end": iso(at(day, 23))}
+    assert api_client.get(f"/api/v1/resources/{shouting}/availability", query).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        assert owner_a.delete(f"/api/v1/resources/{resource.pk}").status_code == 204
+    assert api_client.get(f"/api/v1/resources/{shouting}/availability", query).status_code == 404
