@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -174,27 +175,24 @@ def book_locked(
     ``series`` links an occurrence to its ``BookingSeries``.
     """
     plan = _plan(resource=resource, period=period, quantity=quantity, now=now, customer_id=customer.pk)
-    status: str = BookingStatus.HELD
-    hold_expires_at: datetime | None = now + timedelta(minutes=resource.hold_minutes)
-    confirmed_at: datetime | None = None
     # An instant booking's hold never exists outside this transaction, so its row is written
-    # in its final state (what confirming the hold leaves: no hold expiry, confirmed_at unless
-    # the vendor must approve) instead of inserting a hold and updating it a statement later.
-    # History keeps both steps; only the confirmation is announced (one outbox event, one
-    # email, one webhook).
+    # in its final state (what confirming the hold leaves) instead of inserting a hold and
+    # updating it a statement later. History keeps both steps; only the confirmation is
+    # announced (one outbox event, one email, one webhook).
     action = _confirm_action(resource) if confirm else None
+    state: dict[str, Any] = {
+        "status": BookingStatus.HELD,
+        "hold_expires_at": now + timedelta(minutes=resource.hold_minutes),
+    }
     if action is not None:
-        status, hold_expires_at = str(next_status(DomainStatus.HELD, action)), None
-        confirmed_at = now if action is BookingAction.CONFIRM else None
+        state = {"status": str(next_status(DomainStatus.HELD, action)), **_confirmation_fields(action, now)}
     booking = Booking.objects.create(
         resource=resource,
         customer=customer,
         start=period.start,
         end=period.end,
         quantity=quantity,
-        status=status,
-        hold_expires_at=hold_expires_at,
-        confirmed_at=confirmed_at,
+        **state,
         price_amount=plan.price_amount,
         price_currency=resource.currency,
         notes=notes,
@@ -304,11 +302,15 @@ def _confirm_action(resource: Resource) -> BookingAction:
     return BookingAction.CONFIRM_PENDING if resource.requires_approval else BookingAction.CONFIRM
 
 
+def _confirmation_fields(action: BookingAction, now: datetime) -> dict[str, Any]:
+    """What confirming a hold writes besides the status: no hold expiry any more, and
+    ``confirmed_at`` unless the booking now waits for the vendor's approval."""
+    return {"hold_expires_at": None, "confirmed_at": now if action is BookingAction.CONFIRM else None}
+
+
 def _confirm_held(booking: Booking, *, actor: User | None, now: datetime) -> None:
     action = _confirm_action(booking.resource)
-    fields: dict[str, object] = {"hold_expires_at": None}
-    if action is BookingAction.CONFIRM:
-        fields["confirmed_at"] = now
+    fields = _confirmation_fields(action, now)
     _transition(booking, action=action, actor=actor, now=now, extra_filter={"hold_expires_at__gt": now}, fields=fields)
 
 

@@ -7,12 +7,12 @@ notification or delivery) and swept by a periodic task, so a lost publish only d
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from typing import Any
 
 from kombu.exceptions import KombuError
 from redis.exceptions import RedisError
+
+from common.cooldown import Cooldown
 
 logger = logging.getLogger("allot.queueing")
 
@@ -28,30 +28,17 @@ BROKER_ERRORS: tuple[type[BaseException], ...] = (KombuError, RedisError, OSErro
 # Without it a transaction that emitted 50 events (a booking series) would pay the timeout
 # 50 times at commit during an outage; with it, only the first one does.
 BREAKER_SECONDS = 5.0
-_breaker = threading.Lock()
-_broker_down_until = 0.0
-
-
-def _broker_known_down() -> bool:
-    return time.monotonic() < _broker_down_until
-
-
-def _trip_breaker() -> None:
-    global _broker_down_until
-    with _breaker:
-        _broker_down_until = time.monotonic() + BREAKER_SECONDS
+_broker_down = Cooldown(BREAKER_SECONDS)
 
 
 def reset_breaker() -> None:
-    global _broker_down_until
-    with _breaker:
-        _broker_down_until = 0.0
+    _broker_down.reset()
 
 
 def enqueue(task: Any, *args: Any, **options: Any) -> bool:
     """``task.apply_async(args)``; True if the broker took it, False (logged) if it is unreachable."""
     eager = bool(task.app.conf.task_always_eager)  # eager runs never touch the broker
-    if not eager and _broker_known_down():
+    if not eager and _broker_down.active:
         logger.info("broker recently unavailable, %s(%s) left to the sweeper", task.name, args)
         return False
     try:
@@ -59,6 +46,6 @@ def enqueue(task: Any, *args: Any, **options: Any) -> bool:
     except BROKER_ERRORS as exc:
         logger.warning("broker unavailable, %s(%s) left to the sweeper: %r", task.name, args, exc)
         if not eager:
-            _trip_breaker()
+            _broker_down.trip()
         return False
     return True

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 import time
 import uuid
 from collections.abc import Iterable, Sequence
@@ -32,6 +31,7 @@ from django.db import DatabaseError, models, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
+from common.cooldown import Cooldown
 from common.transactions import on_commit_robust
 from notifications import emails, outbox
 from notifications.models import DeliveryStatus, NotificationStatus, OutboxEvent, SentNotification
@@ -56,8 +56,7 @@ _OPEN = (NotificationStatus.PENDING, NotificationStatus.SENDING)
 INLINE_EMAILS_MAX = 5
 INLINE_SLOW_SECONDS = 2.0
 INLINE_PAUSE_SECONDS = 60.0
-_inline_lock = threading.Lock()
-_inline_paused_until = 0.0
+_inline_paused = Cooldown(INLINE_PAUSE_SECONDS)
 
 
 # --- The outbox ------------------------------------------------------------------------
@@ -170,7 +169,7 @@ def _dispatch_new(
             _send_inline(notification)
         except Exception:  # e.g. the database went away: the others go to the queue
             logger.warning("inline send of email %s failed", notification.pk, exc_info=True)
-            _pause_inline_sending()
+            _inline_paused.trip()
             _hand_over(inline[index + 1 :])
             return
 
@@ -179,19 +178,11 @@ def _dispatch_new(
 
 
 def _inline_sending_allowed() -> bool:
-    return INLINE_EMAILS_MAX > 0 and settings.ALLOT_EMAIL_MAX_ATTEMPTS >= 1 and time.monotonic() >= _inline_paused_until
-
-
-def _pause_inline_sending() -> None:
-    global _inline_paused_until
-    with _inline_lock:
-        _inline_paused_until = time.monotonic() + INLINE_PAUSE_SECONDS
+    return INLINE_EMAILS_MAX > 0 and settings.ALLOT_EMAIL_MAX_ATTEMPTS >= 1 and not _inline_paused.active
 
 
 def resume_inline_sending() -> None:
-    global _inline_paused_until
-    with _inline_lock:
-        _inline_paused_until = 0.0
+    _inline_paused.reset()
 
 
 def _send_inline(notification: SentNotification) -> None:
@@ -200,7 +191,7 @@ def _send_inline(notification: SentNotification) -> None:
     sent = _deliver(notification, max_attempts=settings.ALLOT_EMAIL_MAX_ATTEMPTS, now=timezone.now())
     if not sent or time.monotonic() - started > INLINE_SLOW_SECONDS:
         logger.info("pausing inline email sends for %ss; emails go through the queue", INLINE_PAUSE_SECONDS)
-        _pause_inline_sending()
+        _inline_paused.trip()
 
 
 def _hand_over(claimed: Sequence[SentNotification]) -> None:

@@ -20,7 +20,6 @@ from django.db.models import (
     DateTimeField,
     DurationField,
     ExpressionWrapper,
-    F,
     Func,
     IntegerField,
     OuterRef,
@@ -273,14 +272,6 @@ def busy_units_in(period: Period) -> Coalesce:
     return Coalesce(Subquery(busy_units, output_field=IntegerField()), Value(0))
 
 
-def resources_with_free_units(queryset: QuerySet[Resource], *, period: Period, quantity: int) -> QuerySet[Resource]:
-    """Resources with at least ``quantity`` units free for the whole of ``period``, as one SQL
-    filter. Fine for a known, small set of rows; the catalog search uses ``AvailableCatalog``,
-    which evaluates the same count only for the rows it examines, in page order."""
-    # alias, not annotate: the subquery runs once per row, in the WHERE clause only.
-    return queryset.alias(busy_units=busy_units_in(period)).filter(capacity__gte=F("busy_units") + quantity)
-
-
 # How many catalog rows one search query examines: the first batch is sized from the page,
 # later ones double up to the cap, so a mostly booked catalog costs few round trips.
 SEARCH_BATCH_MIN = 25
@@ -336,10 +327,6 @@ class AvailableCatalog:
             if len(found) >= stop:
                 break
         return found[start:stop]
-
-    def __iter__(self) -> Iterator[Resource]:
-        for batch in self._batches(first=SEARCH_BATCH_MIN):
-            yield from self._bookable(batch)
 
     def _batches(self, *, first: int) -> Iterator[list[Resource]]:
         ordering = list(self.queryset.query.order_by) or ["-created_at"]
